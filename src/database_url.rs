@@ -1,0 +1,284 @@
+//! Database URLs: the spellings users bring (including the Python side's
+//! `postgresql+asyncpg://`), validated by libpq's own parser so that what we
+//! accept is exactly what a connection will accept, and shown everywhere with
+//! the password masked.
+
+use crate::error::{Error, Result};
+use std::ffi::{CStr, CString};
+
+/// A validated connection string and its masked form.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DatabaseUrl {
+    conninfo: String,
+    masked: String,
+    dbname: Option<String>,
+}
+
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never let a password reach a log through Debug.
+        f.debug_tuple("DatabaseUrl").field(&self.masked).finish()
+    }
+}
+
+impl std::fmt::Display for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.masked)
+    }
+}
+
+impl DatabaseUrl {
+    /// Parses a URL or key/value conninfo string.
+    pub fn parse(raw: &str) -> Result<Self> {
+        let raw = raw.trim();
+        if raw.is_empty() {
+            return Err(Error::InvalidUrl {
+                reason: "it is empty".into(),
+            });
+        }
+        let conninfo = normalise_scheme(raw)?;
+        let options = conninfo_parse(&conninfo).map_err(|reason| Error::InvalidUrl {
+            reason: scrub(&reason, raw),
+        })?;
+        let get = |key: &str| {
+            options
+                .iter()
+                .find(|(k, _)| k == key)
+                .map(|(_, v)| v.clone())
+        };
+        if let Some(ports) = get("port") {
+            for port in ports.split(',').filter(|p| !p.is_empty()) {
+                if !port.parse::<u16>().is_ok_and(|p| p > 0) {
+                    return Err(Error::InvalidUrl {
+                        reason: format!("invalid port `{port}`: ports are numbers from 1 to 65535"),
+                    });
+                }
+            }
+        }
+        let host = get("host").or_else(|| get("hostaddr")).unwrap_or_default();
+        let port = get("port").map(|p| format!(":{p}")).unwrap_or_default();
+        let user = get("user").unwrap_or_default();
+        let password = get("password").map(|_| ":***").unwrap_or_default();
+        let dbname = get("dbname");
+        let at = if user.is_empty() && password.is_empty() {
+            ""
+        } else {
+            "@"
+        };
+        let masked = format!(
+            "postgres://{}{password}{at}{}{port}/{}",
+            encode(&user),
+            encode(&host),
+            encode(dbname.as_deref().unwrap_or(""))
+        );
+        Ok(DatabaseUrl {
+            conninfo,
+            masked,
+            dbname,
+        })
+    }
+
+    /// The URL as shown to people: `postgres://user:***@host:port/db`.
+    pub fn masked(&self) -> &str {
+        &self.masked
+    }
+
+    /// The database name, when the URL names one.
+    pub fn dbname(&self) -> Option<&str> {
+        self.dbname.as_deref()
+    }
+
+    /// The string to hand libpq, with a connect timeout and an application
+    /// name (so a waiting migrator can tell who holds the lock) added unless
+    /// the user set them.
+    pub fn conninfo(&self, connect_timeout_secs: u64) -> String {
+        let mut extra = Vec::new();
+        if !self.conninfo.contains("connect_timeout") {
+            extra.push(("connect_timeout", connect_timeout_secs.max(1).to_string()));
+        }
+        if !self.conninfo.contains("application_name") {
+            extra.push(("application_name", "ragchat-migrate".to_string()));
+        }
+        if extra.is_empty() {
+            return self.conninfo.clone();
+        }
+        if is_uri(&self.conninfo) {
+            let mut s = self.conninfo.clone();
+            for (k, v) in extra {
+                s.push(if s.contains('?') { '&' } else { '?' });
+                s.push_str(&format!("{k}={v}"));
+            }
+            s
+        } else {
+            let mut s = self.conninfo.clone();
+            for (k, v) in extra {
+                s.push_str(&format!(" {k}={v}"));
+            }
+            s
+        }
+    }
+}
+
+fn is_uri(s: &str) -> bool {
+    s.starts_with("postgres://") || s.starts_with("postgresql://")
+}
+
+/// `postgresql+asyncpg://`, `+psycopg2`, `+psycopg` (SQLAlchemy dialect
+/// spellings) become `postgresql://`; other schemes are refused.
+fn normalise_scheme(raw: &str) -> Result<String> {
+    let Some((scheme, rest)) = raw.split_once("://") else {
+        if raw.contains('=') {
+            return Ok(raw.to_string());
+        }
+        return Err(Error::InvalidUrl {
+            reason: "it is neither a URL (postgres://...) nor key=value pairs".into(),
+        });
+    };
+    let (base, driver) = scheme
+        .split_once('+')
+        .map_or((scheme, None), |(b, d)| (b, Some(d)));
+    if base != "postgres" && base != "postgresql" {
+        return Err(Error::InvalidUrl {
+            reason: format!(
+                "unsupported scheme `{scheme}://`; this tool speaks to PostgreSQL only"
+            ),
+        });
+    }
+    match driver {
+        None | Some("asyncpg") | Some("psycopg2") | Some("psycopg") | Some("pg8000") => {
+            Ok(format!("postgresql://{rest}"))
+        }
+        Some(other) => Err(Error::InvalidUrl {
+            reason: format!("unknown driver `+{other}` in `{scheme}://`"),
+        }),
+    }
+}
+
+/// libpq's `PQconninfoParse`: the exact rules libpq will connect by.
+fn conninfo_parse(conninfo: &str) -> std::result::Result<Vec<(String, String)>, String> {
+    let c = CString::new(conninfo).map_err(|_| "it contains a NUL byte".to_string())?;
+    let mut err: *mut std::os::raw::c_char = std::ptr::null_mut();
+    // SAFETY: `c` is a valid C string; libpq returns either an array it
+    // allocated (terminated by an entry with a null keyword) or null with an
+    // error message it allocated; both are freed below with libpq's own
+    // functions.
+    unsafe {
+        let options = pq_sys::PQconninfoParse(c.as_ptr(), &mut err);
+        if options.is_null() {
+            let message = if err.is_null() {
+                "libpq could not parse it (out of memory?)".to_string()
+            } else {
+                let m = CStr::from_ptr(err).to_string_lossy().trim().to_string();
+                pq_sys::PQfreemem(err.cast());
+                m
+            };
+            return Err(message);
+        }
+        let mut out = Vec::new();
+        let mut i = 0;
+        loop {
+            let opt = &*options.add(i);
+            if opt.keyword.is_null() {
+                break;
+            }
+            if !opt.val.is_null() {
+                out.push((
+                    CStr::from_ptr(opt.keyword).to_string_lossy().into_owned(),
+                    CStr::from_ptr(opt.val).to_string_lossy().into_owned(),
+                ));
+            }
+            i += 1;
+        }
+        pq_sys::PQconninfoFree(options);
+        Ok(out)
+    }
+}
+
+/// Removes any password that appears in the raw input from an error text.
+fn scrub(message: &str, raw: &str) -> String {
+    let mut secrets = Vec::new();
+    if let Some((_, rest)) = raw.split_once("://") {
+        let authority = rest.split(['/', '?']).next().unwrap_or("");
+        if let Some((userinfo, _)) = authority.rsplit_once('@') {
+            if let Some((_, password)) = userinfo.split_once(':') {
+                secrets.push(password.to_string());
+            }
+        }
+    }
+    for token in raw.split_whitespace() {
+        if let Some(value) = token.strip_prefix("password=") {
+            secrets.push(value.trim_matches('\'').to_string());
+        }
+    }
+    let mut message = message.to_string();
+    for secret in secrets.into_iter().filter(|s| !s.is_empty()) {
+        message = message.replace(&secret, "***");
+    }
+    message
+}
+
+/// Percent-encodes what would break a URL's authority or path.
+fn encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for ch in text.chars() {
+        match ch {
+            '/' | '@' | ':' | '?' | '#' | '%' | ' ' | ',' => {
+                out.push_str(&format!("%{:02X}", ch as u32))
+            }
+            _ => out.push(ch),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn python_spellings_are_normalised_and_masked() {
+        let url =
+            DatabaseUrl::parse("postgresql+asyncpg://user:pass@localhost:5432/ragchat").unwrap();
+        assert_eq!(url.masked(), "postgres://user:***@localhost:5432/ragchat");
+        assert!(url
+            .conninfo(10)
+            .starts_with("postgresql://user:pass@localhost:5432/ragchat?"));
+        assert!(url.conninfo(10).contains("connect_timeout=10"));
+        for scheme in [
+            "postgres",
+            "postgresql",
+            "postgresql+psycopg2",
+            "postgresql+psycopg",
+        ] {
+            let url = DatabaseUrl::parse(&format!("{scheme}://u:secret@db/x")).unwrap();
+            assert!(!format!("{url} {url:?}").contains("secret"));
+            assert_eq!(url.dbname(), Some("x"));
+        }
+    }
+
+    #[test]
+    fn conninfo_strings_work() {
+        let url = DatabaseUrl::parse("host=/tmp/pg port=5433 dbname=ragchat user=me password=pw")
+            .unwrap();
+        assert_eq!(url.masked(), "postgres://me:***@%2Ftmp%2Fpg:5433/ragchat");
+        assert!(url
+            .conninfo(3)
+            .ends_with("connect_timeout=3 application_name=ragchat-migrate"));
+    }
+
+    #[test]
+    fn malformed_urls_are_refused_without_leaking_the_password() {
+        for bad in [
+            "mysql://u:p@h/db",
+            "postgresql+foo://u:p@h/db",
+            "nonsense",
+            "",
+            "postgresql://u:hunter2@h:notaport/db",
+            "host=h password=hunter2 bogus=1",
+        ] {
+            let err = DatabaseUrl::parse(bad).unwrap_err();
+            assert_eq!(err.exit_code(), 2, "{bad}");
+            assert!(!err.to_string().contains("hunter2"), "{err}");
+        }
+    }
+}

@@ -1,0 +1,262 @@
+//! What the database has applied: Diesel's `__diesel_schema_migrations`
+//! (left exactly as Diesel writes it, so `diesel migration run/list/revert`
+//! keep working) plus the toolkit's side table `__ragchat_migrations` with
+//! each migration's checksums, when it ran, how long it took and who ran it.
+
+use crate::error::Result;
+use crate::source::MigrationScript;
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{Bool, Double, Nullable, Text, Timestamp, Timestamptz};
+use diesel::PgConnection;
+use serde::Serialize;
+
+/// The name of Diesel's ledger table.
+pub const DIESEL_TABLE: &str = "__diesel_schema_migrations";
+/// The name of the toolkit's side table.
+pub const SIDE_TABLE: &str = "__ragchat_migrations";
+
+/// Creates both ledger tables when missing. Diesel's table is created with
+/// Diesel's own DDL, so diesel_cli sees exactly what it would have made.
+pub const CREATE_LEDGER_SQL: &str = "\
+CREATE TABLE IF NOT EXISTS __diesel_schema_migrations (
+       version VARCHAR(50) PRIMARY KEY NOT NULL,
+       run_on TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP
+);
+CREATE TABLE IF NOT EXISTS __ragchat_migrations (
+    version varchar(50) PRIMARY KEY,
+    dir_name text NOT NULL,
+    up_sha256 text NOT NULL,
+    down_sha256 text,
+    applied_at timestamptz NOT NULL DEFAULT now(),
+    duration_ms double precision,
+    applied_by text NOT NULL
+);
+";
+
+/// Who wrote a side-table row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecordedBy {
+    /// The migration's SQL was run by this toolkit.
+    Run,
+    /// `stamp` recorded it without running SQL.
+    Stamp,
+    /// It was applied by another tool (diesel_cli, or the Python system via
+    /// `adopt`) and its checksum taken over on first sight.
+    Adopted,
+}
+
+impl RecordedBy {
+    fn label(self) -> String {
+        let tool = concat!("ragchat-migrate ", env!("CARGO_PKG_VERSION"));
+        match self {
+            RecordedBy::Run => tool.to_string(),
+            RecordedBy::Stamp => format!("{tool} (stamp)"),
+            RecordedBy::Adopted => format!("{tool} (adopted)"),
+        }
+    }
+}
+
+/// One version the database records as applied.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AppliedMigration {
+    /// Diesel's version string.
+    pub version: String,
+    /// Diesel's `run_on` (the server's local time, as Diesel stores it).
+    pub run_on: NaiveDateTime,
+    /// The toolkit's record, absent when another tool applied it.
+    pub record: Option<SideRecord>,
+}
+
+/// The toolkit's side-table record for an applied version.
+#[derive(Debug, Clone, PartialEq, Serialize, QueryableByName)]
+pub struct SideRecord {
+    /// The directory name when it was applied.
+    #[diesel(sql_type = Text)]
+    pub dir_name: String,
+    /// SHA-256 of `up.sql` when it was applied.
+    #[diesel(sql_type = Text)]
+    pub up_sha256: String,
+    /// SHA-256 of `down.sql` when it was applied.
+    #[diesel(sql_type = Nullable<Text>)]
+    pub down_sha256: Option<String>,
+    /// When it was applied.
+    #[diesel(sql_type = Timestamptz)]
+    pub applied_at: DateTime<Utc>,
+    /// How long its SQL took on the server, in milliseconds.
+    #[diesel(sql_type = Nullable<Double>)]
+    pub duration_ms: Option<f64>,
+    /// Which tool and command recorded it.
+    #[diesel(sql_type = Text)]
+    pub applied_by: String,
+}
+
+/// Everything the database says it has applied, ordered by version.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Ledger {
+    /// Applied versions, oldest first.
+    pub applied: Vec<AppliedMigration>,
+}
+
+impl Ledger {
+    /// The record for a version, if applied.
+    pub fn get(&self, version: &str) -> Option<&AppliedMigration> {
+        self.applied
+            .binary_search_by(|a| a.version.as_str().cmp(version))
+            .ok()
+            .map(|i| &self.applied[i])
+    }
+
+    /// True when the version is applied.
+    pub fn contains(&self, version: &str) -> bool {
+        self.get(version).is_some()
+    }
+}
+
+#[derive(QueryableByName)]
+struct TablesPresent {
+    #[diesel(sql_type = Bool)]
+    diesel: bool,
+    #[diesel(sql_type = Bool)]
+    side: bool,
+}
+
+#[derive(QueryableByName)]
+struct Row {
+    #[diesel(sql_type = Text)]
+    version: String,
+    #[diesel(sql_type = Timestamp)]
+    run_on: NaiveDateTime,
+    #[diesel(sql_type = Nullable<Text>)]
+    dir_name: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    up_sha256: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    down_sha256: Option<String>,
+    #[diesel(sql_type = Nullable<Timestamptz>)]
+    applied_at: Option<DateTime<Utc>>,
+    #[diesel(sql_type = Nullable<Double>)]
+    duration_ms: Option<f64>,
+    #[diesel(sql_type = Nullable<Text>)]
+    applied_by: Option<String>,
+}
+
+/// Reads the ledger without creating anything: a database that never saw a
+/// migration has an empty ledger.
+pub fn read(conn: &mut PgConnection) -> Result<Ledger> {
+    let present: TablesPresent = diesel::sql_query(
+        "SELECT to_regclass('__diesel_schema_migrations') IS NOT NULL AS diesel, \
+                to_regclass('__ragchat_migrations') IS NOT NULL AS side",
+    )
+    .get_result(conn)?;
+    if !present.diesel {
+        return Ok(Ledger::default());
+    }
+    let query = if present.side {
+        "SELECT d.version, d.run_on, r.dir_name, r.up_sha256, r.down_sha256, r.applied_at, \
+                r.duration_ms, r.applied_by \
+         FROM __diesel_schema_migrations d \
+         LEFT JOIN __ragchat_migrations r ON r.version = d.version \
+         ORDER BY d.version"
+    } else {
+        "SELECT version, run_on, NULL::text AS dir_name, NULL::text AS up_sha256, \
+                NULL::text AS down_sha256, NULL::timestamptz AS applied_at, \
+                NULL::float8 AS duration_ms, NULL::text AS applied_by \
+         FROM __diesel_schema_migrations ORDER BY version"
+    };
+    let rows: Vec<Row> = diesel::sql_query(query).load(conn)?;
+    let applied = rows
+        .into_iter()
+        .map(|r| AppliedMigration {
+            version: r.version,
+            run_on: r.run_on,
+            record: match (r.dir_name, r.up_sha256, r.applied_at, r.applied_by) {
+                (Some(dir_name), Some(up_sha256), Some(applied_at), Some(applied_by)) => {
+                    Some(SideRecord {
+                        dir_name,
+                        up_sha256,
+                        down_sha256: r.down_sha256,
+                        applied_at,
+                        duration_ms: r.duration_ms,
+                        applied_by,
+                    })
+                }
+                _ => None,
+            },
+        })
+        .collect();
+    Ok(Ledger { applied })
+}
+
+/// A SQL string literal (standard_conforming_strings, on by default since
+/// PostgreSQL 9.1, makes doubling quotes sufficient).
+pub fn literal(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
+}
+
+/// The statements that record `migration` as applied in both tables.
+///
+/// `duration_ms` is an SQL expression: inside the migration's own message it
+/// is measured by the server from the start of that message.
+pub fn record_applied_sql(
+    migration: &MigrationScript,
+    recorded_by: RecordedBy,
+    duration_ms: &str,
+) -> String {
+    let version = literal(&migration.version);
+    format!(
+        "INSERT INTO __diesel_schema_migrations (version) VALUES ({version}) \
+         ON CONFLICT (version) DO NOTHING;\n\
+         INSERT INTO __ragchat_migrations \
+         (version, dir_name, up_sha256, down_sha256, applied_at, duration_ms, applied_by) \
+         VALUES ({version}, {dir}, {up}, {down}, {applied_at}, {duration_ms}, {by}) \
+         ON CONFLICT (version) DO UPDATE SET dir_name = EXCLUDED.dir_name, \
+         up_sha256 = EXCLUDED.up_sha256, down_sha256 = EXCLUDED.down_sha256, \
+         applied_at = EXCLUDED.applied_at, duration_ms = EXCLUDED.duration_ms, \
+         applied_by = EXCLUDED.applied_by;\n",
+        dir = literal(&migration.dir_name),
+        up = literal(&migration.up_sha256),
+        down = migration
+            .down_sha256
+            .as_deref()
+            .map(literal)
+            .unwrap_or_else(|| "NULL".into()),
+        by = literal(&recorded_by.label()),
+        applied_at = match recorded_by {
+            // Keep the time the other tool applied it, as Diesel recorded it.
+            RecordedBy::Adopted => format!(
+                "coalesce((SELECT run_on FROM __diesel_schema_migrations \
+                 WHERE version = {version})::timestamptz, statement_timestamp())"
+            ),
+            _ => "statement_timestamp()".to_string(),
+        },
+    )
+}
+
+/// The statements that forget `version` in both tables.
+pub fn record_reverted_sql(version: &str) -> String {
+    let version = literal(version);
+    format!(
+        "DELETE FROM __diesel_schema_migrations WHERE version = {version};\n\
+         DELETE FROM __ragchat_migrations WHERE version = {version};\n"
+    )
+}
+
+/// The server-side duration of the current message, in milliseconds.
+pub const MESSAGE_DURATION_MS: &str =
+    "extract(epoch FROM clock_timestamp() - statement_timestamp()) * 1000";
+
+/// Side rows for versions applied by another tool (no checksum yet): the
+/// checksum of the file we have now is taken over, once.
+pub fn adopt_unrecorded_sql<'a>(
+    ledger: &Ledger,
+    known: impl Fn(&str) -> Option<&'a MigrationScript>,
+) -> String {
+    ledger
+        .applied
+        .iter()
+        .filter(|a| a.record.is_none())
+        .filter_map(|a| known(&a.version))
+        .map(|m| record_applied_sql(m, RecordedBy::Adopted, "NULL"))
+        .collect()
+}

@@ -1,0 +1,292 @@
+//! Runs a plan on a connection, under the migration lock.
+//!
+//! Diesel's harness sends each migration as four messages (BEGIN, the SQL,
+//! a prepared ledger INSERT, COMMIT). Here each transactional migration is
+//! one message, `BEGIN; <sql>; <ledger writes>; COMMIT;`, writing Diesel's
+//! `__diesel_schema_migrations` exactly as Diesel would plus our side table.
+//! PostgreSQL runs a multi-statement message as one unit: on error nothing of
+//! that migration remains, and the error position maps back to a line of the
+//! file.
+
+use crate::error::{Error, Result, SqlLine};
+use crate::ledger::{self, Ledger, RecordedBy};
+use crate::lock;
+use crate::pg_error;
+use crate::plan::{self, Direction, Plan, Status, Step};
+use crate::source::MigrationSet;
+use crate::target::Target;
+use diesel::connection::SimpleConnection;
+use diesel::PgConnection;
+use serde::Serialize;
+use std::time::{Duration, Instant};
+
+/// What the migrator tells its caller while it works. The CLI prints;
+/// an application at start-up may stay silent ([`Silent`]).
+pub trait Observer {
+    /// The lock is held by another session; called once before waiting.
+    fn waiting_for_lock(&mut self, _holder_pid: Option<i32>) {}
+    /// A step finished.
+    fn step_done(&mut self, _report: &StepReport) {}
+}
+
+/// An observer that ignores everything.
+pub struct Silent;
+impl Observer for Silent {}
+
+/// How to run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RunOptions {
+    /// How long to wait for another migrator's lock.
+    pub lock_timeout: Duration,
+    /// `lock_timeout` for migration SQL; `None` waits indefinitely.
+    pub ddl_lock_timeout: Option<Duration>,
+    /// Run the whole plan in one transaction.
+    pub single_transaction: bool,
+    /// The planner's options.
+    pub plan: plan::Options,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            lock_timeout: Duration::from_secs(60),
+            ddl_lock_timeout: Some(Duration::from_secs(5)),
+            single_transaction: false,
+            plan: plan::Options::default(),
+        }
+    }
+}
+
+/// A command that changes the schema.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// Apply up to a target.
+    Upgrade(Target),
+    /// Revert down to a target.
+    Downgrade(Target),
+    /// Revert and re-apply the newest N.
+    Redo(usize),
+}
+
+/// One step that ran.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StepReport {
+    /// Up or down.
+    pub direction: Direction,
+    /// The migration's version.
+    pub version: String,
+    /// The migration's directory name.
+    pub name: String,
+    /// Wall time of the step as the client saw it, in milliseconds.
+    pub duration_ms: f64,
+}
+
+/// Runs `command` on `conn`: lock, read the ledger, plan, execute, unlock.
+/// Returns the steps that ran (empty when there was nothing to do).
+pub fn run(
+    conn: &mut PgConnection,
+    set: &MigrationSet,
+    command: &Command,
+    options: &RunOptions,
+    observer: &mut dyn Observer,
+) -> Result<Vec<StepReport>> {
+    with_lock(conn, options.lock_timeout, observer, |conn, observer| {
+        let ledger = ledger::read(conn)?;
+        let status = Status::new(set, &ledger);
+        let plan = make_plan(set, &status, command, options)?;
+        if plan.is_empty() {
+            return Ok(Vec::new());
+        }
+        let prelude = prelude_sql(set, &ledger);
+        execute(conn, &plan, options, prelude, observer)
+    })
+}
+
+/// Computes the plan for a command, enforcing `--single-transaction` rules.
+pub fn make_plan<'s>(
+    set: &'s MigrationSet,
+    status: &Status,
+    command: &Command,
+    options: &RunOptions,
+) -> Result<Plan<'s>> {
+    let plan = match command {
+        Command::Upgrade(target) => plan::upgrade(set, status, target, options.plan)?,
+        Command::Downgrade(target) => plan::downgrade(set, status, target)?,
+        Command::Redo(n) => plan::redo(set, status, *n)?,
+    };
+    if options.single_transaction && plan.has_non_transactional() {
+        let names: Vec<&str> = plan
+            .steps
+            .iter()
+            .filter(|s| !s.migration.run_in_transaction)
+            .map(|s| s.migration.dir_name.as_str())
+            .collect();
+        return Err(Error::Usage(format!(
+            "--single-transaction cannot include migrations that must run outside a \
+             transaction (run_in_transaction = false): {}\n  fix: drop \
+             --single-transaction, or stop before them with a target",
+            names.join(", ")
+        )));
+    }
+    Ok(plan)
+}
+
+/// Runs `body` while holding the migration lock; the lock is released
+/// whatever the outcome.
+pub fn with_lock<T>(
+    conn: &mut PgConnection,
+    timeout: Duration,
+    observer: &mut dyn Observer,
+    body: impl FnOnce(&mut PgConnection, &mut dyn Observer) -> Result<T>,
+) -> Result<T> {
+    lock::acquire(conn, timeout, &mut |pid| observer.waiting_for_lock(pid))?;
+    let result = body(conn, observer);
+    let released = lock::release(conn);
+    let value = result?;
+    released?;
+    Ok(value)
+}
+
+/// Creates the ledger tables when missing and takes over the checksums of
+/// versions another tool applied; sent with the first migration.
+pub fn prelude_sql(set: &MigrationSet, ledger: &Ledger) -> String {
+    let mut sql = ledger::CREATE_LEDGER_SQL.to_string();
+    sql.push_str(&ledger::adopt_unrecorded_sql(ledger, |v| set.by_version(v)));
+    sql
+}
+
+/// The migration SQL of a step and the ledger writes that go with it.
+pub fn step_sql<'s>(step: &Step<'s>, duration_ms: &str) -> (&'s str, String) {
+    let m = step.migration;
+    match step.direction {
+        Direction::Up => (
+            m.up_sql.as_str(),
+            ledger::record_applied_sql(m, RecordedBy::Run, duration_ms),
+        ),
+        Direction::Down => (
+            m.down_sql.as_deref().unwrap_or_default(),
+            ledger::record_reverted_sql(&m.version),
+        ),
+    }
+}
+
+fn lock_timeout_value(timeout: Option<Duration>) -> String {
+    format!("'{}ms'", timeout.map_or(0, |t| t.as_millis()))
+}
+
+fn execute(
+    conn: &mut PgConnection,
+    plan: &Plan,
+    options: &RunOptions,
+    prelude: String,
+    observer: &mut dyn Observer,
+) -> Result<Vec<StepReport>> {
+    let ddl_timeout = lock_timeout_value(options.ddl_lock_timeout);
+    let mut prelude = Some(prelude);
+    if options.single_transaction {
+        let begin = format!(
+            "BEGIN;\nSET LOCAL lock_timeout = {ddl_timeout};\n{}",
+            prelude.take().unwrap_or_default()
+        );
+        conn.batch_execute(&begin)?;
+    }
+    let mut reports = Vec::with_capacity(plan.steps.len());
+    for step in &plan.steps {
+        let started = Instant::now();
+        let outcome = if options.single_transaction {
+            run_message(conn, step, "", "", ledger::MESSAGE_DURATION_MS)
+        } else if step.migration.run_in_transaction {
+            let head = format!(
+                "BEGIN;\nSET LOCAL lock_timeout = {ddl_timeout};\n{}",
+                prelude.take().unwrap_or_default()
+            );
+            run_message(conn, step, &head, "COMMIT;", ledger::MESSAGE_DURATION_MS)
+        } else {
+            if let Some(sql) = prelude.take() {
+                conn.batch_execute(&sql)?;
+            }
+            run_outside_transaction(conn, step, &ddl_timeout, started)
+        };
+        if let Err(e) = outcome {
+            if options.single_transaction || step.migration.run_in_transaction {
+                // The failed message left its transaction aborted; end it.
+                let _ = conn.batch_execute("ROLLBACK");
+            }
+            return Err(e);
+        }
+        let report = StepReport {
+            direction: step.direction,
+            version: step.migration.version.clone(),
+            name: step.migration.dir_name.clone(),
+            duration_ms: started.elapsed().as_secs_f64() * 1000.0,
+        };
+        observer.step_done(&report);
+        reports.push(report);
+    }
+    if options.single_transaction {
+        if let Err(e) = conn.batch_execute("COMMIT") {
+            let _ = conn.batch_execute("ROLLBACK");
+            return Err(e.into());
+        }
+    }
+    Ok(reports)
+}
+
+/// Sends `head + sql + ledger writes + tail` as one message.
+fn run_message(
+    conn: &mut PgConnection,
+    step: &Step,
+    head: &str,
+    tail: &str,
+    duration_ms: &str,
+) -> Result<()> {
+    let (sql, ledger_sql) = step_sql(step, duration_ms);
+    let message = format!("{head}{sql}\n;\n{ledger_sql}{tail}");
+    conn.batch_execute(&message)
+        .map_err(|e| failure(step, &e, head.chars().count(), sql))
+}
+
+/// `run_in_transaction = false`: the SQL alone (PostgreSQL refuses e.g.
+/// `CREATE INDEX CONCURRENTLY` in a transaction block), then the ledger.
+fn run_outside_transaction(
+    conn: &mut PgConnection,
+    step: &Step,
+    ddl_timeout: &str,
+    started: Instant,
+) -> Result<()> {
+    let (sql, _) = step_sql(step, "NULL");
+    conn.batch_execute(&format!("SET lock_timeout = {ddl_timeout}"))?;
+    let ran = conn
+        .batch_execute(sql)
+        .map_err(|e| failure(step, &e, 0, sql));
+    conn.batch_execute("RESET lock_timeout")?;
+    ran?;
+    let elapsed = format!("{}", started.elapsed().as_secs_f64() * 1000.0);
+    let (_, ledger_sql) = step_sql(step, &elapsed);
+    conn.batch_execute(&format!("BEGIN;\n{ledger_sql}COMMIT;"))?;
+    Ok(())
+}
+
+fn failure(step: &Step, error: &diesel::result::Error, head_chars: usize, sql: &str) -> Error {
+    let line = pg_error::position(error)
+        .and_then(|p| p.checked_sub(head_chars))
+        .and_then(|p| pg_error::line_of(sql, p));
+    let mut message = pg_error::describe(error);
+    if message.contains("lock timeout") {
+        message.push_str(
+            "\n  the migration waited longer than --ddl-lock-timeout for a lock that \
+             another session holds (a long query or transaction on the same table); \
+             fix: rerun when that session is done, or raise --ddl-lock-timeout (0 waits \
+             indefinitely)",
+        );
+    }
+    Error::MigrationFailed {
+        dir: step.migration.dir_name.clone(),
+        file: match step.direction {
+            Direction::Up => "up.sql",
+            Direction::Down => "down.sql",
+        },
+        line: SqlLine(line),
+        message,
+    }
+}

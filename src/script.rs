@@ -1,0 +1,79 @@
+//! Renders a plan as an offline SQL script (`--sql`), the same statements the
+//! migrator sends, so that `psql -v ON_ERROR_STOP=1 -f` of the script leaves
+//! the schema and ledger that running the command would.
+
+use crate::ledger::{self, RecordedBy};
+use crate::migrator::step_sql;
+use crate::plan::{Direction, Plan, StampPlan};
+
+/// How the script is framed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ScriptOptions {
+    /// One BEGIN/COMMIT around everything.
+    pub single_transaction: bool,
+    /// Create the ledger tables first (the script starts from base).
+    pub create_ledger: bool,
+}
+
+/// The script for a migration plan.
+pub fn render_plan(plan: &Plan, title: &str, options: ScriptOptions) -> String {
+    let mut out = header(title);
+    if options.single_transaction {
+        out.push_str("BEGIN;\n\n");
+    }
+    if options.create_ledger {
+        out.push_str(ledger::CREATE_LEDGER_SQL);
+        out.push('\n');
+    }
+    for step in &plan.steps {
+        let m = step.migration;
+        let direction = match step.direction {
+            Direction::Up => "up.sql",
+            Direction::Down => "down.sql",
+        };
+        out.push_str(&format!("-- {} ({direction})\n", m.dir_name));
+        let (sql, ledger_sql) = step_sql(step, "NULL");
+        let own_transaction = !options.single_transaction && m.run_in_transaction;
+        if own_transaction {
+            out.push_str("BEGIN;\n");
+        }
+        out.push_str(sql.trim_end());
+        out.push_str("\n;\n");
+        if !options.single_transaction && !m.run_in_transaction {
+            out.push_str("BEGIN;\n");
+        }
+        out.push_str(&ledger_sql);
+        if !options.single_transaction {
+            out.push_str("COMMIT;\n");
+        }
+        out.push('\n');
+    }
+    if options.single_transaction {
+        out.push_str("COMMIT;\n");
+    }
+    out
+}
+
+/// The script for `stamp`: ledger writes only.
+pub fn render_stamp(stamp: &StampPlan, title: &str, create_ledger: bool) -> String {
+    let mut out = header(title);
+    out.push_str("BEGIN;\n");
+    if create_ledger {
+        out.push_str(ledger::CREATE_LEDGER_SQL);
+    }
+    for m in &stamp.record {
+        out.push_str(&ledger::record_applied_sql(m, RecordedBy::Stamp, "NULL"));
+    }
+    for version in &stamp.forget {
+        out.push_str(&ledger::record_reverted_sql(version));
+    }
+    out.push_str("COMMIT;\n");
+    out
+}
+
+fn header(title: &str) -> String {
+    format!(
+        "-- {title}\n-- generated offline by ragchat-migrate {}; run with psql -v ON_ERROR_STOP=1\n\n",
+        env!("CARGO_PKG_VERSION")
+    )
+}
