@@ -17,6 +17,7 @@
 
 pub mod cluster;
 pub mod database_url;
+pub mod dev;
 pub mod error;
 pub mod ledger;
 pub mod lock;

@@ -1,0 +1,209 @@
+//! The command line: clap definitions and help text only.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// Diesel-powered migrations for the RAG chat PostgreSQL schema.
+///
+/// With no database configured, commands use a local PostgreSQL cluster that
+/// the tool creates and manages itself (see `dev`).
+#[derive(Debug, Parser)]
+#[command(name = "ragchat-migrate", version, about, long_about)]
+pub struct Cli {
+    /// Options every command accepts.
+    #[command(flatten)]
+    pub global: Global,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Commands,
+}
+
+/// Options accepted before or after the subcommand.
+#[derive(Debug, Args)]
+pub struct Global {
+    /// The database: postgres://, postgresql://, postgresql+asyncpg:// (and
+    /// +psycopg2, +psycopg) URLs or `key=value` conninfo. Default: the
+    /// DATABASE_URL environment variable, then `.env`, then the local cluster.
+    #[arg(long, global = true, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+
+    /// Read migrations from this directory instead of the embedded ones.
+    #[arg(long, global = true, env = "MIGRATIONS_DIR")]
+    pub migrations_dir: Option<PathBuf>,
+
+    /// Output format for commands that report state.
+    #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+
+    /// When to colour the output (NO_COLOR is honoured with `auto`).
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+
+    /// Print nothing but errors.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+
+    /// Seconds to wait for another migrator's lock before giving up (exit 4).
+    #[arg(long, global = true, default_value_t = 60.0, value_name = "SECONDS")]
+    pub lock_timeout: f64,
+
+    /// Seconds to wait for the database server to answer a connection.
+    #[arg(long, global = true, default_value_t = 10, value_name = "SECONDS")]
+    pub connect_timeout: u64,
+
+    /// lock_timeout for migration SQL, so a migration stuck behind a long
+    /// query fails fast instead of stalling traffic; 0 waits indefinitely.
+    #[arg(long, global = true, default_value_t = 5.0, value_name = "SECONDS")]
+    pub ddl_lock_timeout: f64,
+}
+
+/// `--format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Human-readable text.
+    Text,
+    /// One JSON document on stdout.
+    Json,
+}
+
+/// `--color`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// Colour when stdout is a terminal and NO_COLOR is unset.
+    Auto,
+    /// Always colour.
+    Always,
+    /// Never colour.
+    Never,
+}
+
+/// Options of the commands that can print their SQL instead of running it.
+#[derive(Debug, Args, Clone)]
+pub struct SqlOptions {
+    /// Print the SQL script instead of running it; connects to nothing.
+    #[arg(long)]
+    pub sql: bool,
+    /// With --sql: the state the script starts from (default: base).
+    #[arg(long, value_name = "TARGET", requires = "sql")]
+    pub from: Option<String>,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Commands {
+    /// Apply pending migrations up to TARGET (default: head).
+    Upgrade {
+        /// head, a version (or unique prefix), a directory name, or +N.
+        #[arg(default_value = "head", allow_hyphen_values = true)]
+        target: String,
+        /// Run the whole plan in one transaction: all or nothing.
+        #[arg(long)]
+        single_transaction: bool,
+        /// Apply pending migrations older than the newest applied one.
+        #[arg(long)]
+        allow_out_of_order: bool,
+        #[command(flatten)]
+        sql: SqlOptions,
+    },
+    /// Revert migrations down to TARGET (default: -1).
+    Downgrade {
+        /// base, a version (or unique prefix), a directory name, or -N.
+        #[arg(default_value = "-1", allow_hyphen_values = true)]
+        target: String,
+        /// Run the whole plan in one transaction: all or nothing.
+        #[arg(long)]
+        single_transaction: bool,
+        #[command(flatten)]
+        sql: SqlOptions,
+    },
+    /// Revert every applied migration.
+    Reset {
+        /// Do not ask for confirmation (required without a terminal).
+        #[arg(long, short = 'y')]
+        yes: bool,
+        /// Run the whole plan in one transaction: all or nothing.
+        #[arg(long)]
+        single_transaction: bool,
+        #[command(flatten)]
+        sql: SqlOptions,
+    },
+    /// Revert and re-apply the newest N applied migrations.
+    Redo {
+        /// How many.
+        #[arg(short = 'n', long = "number", default_value_t = 1)]
+        n: usize,
+        /// Run the whole plan in one transaction: all or nothing.
+        #[arg(long)]
+        single_transaction: bool,
+        #[command(flatten)]
+        sql: SqlOptions,
+    },
+    /// Show the applied version, `(head)` when nothing is pending, or `base`.
+    Current,
+    /// List every migration: applied or pending, when, current and head.
+    History {
+        /// Also show checksums, durations and who applied each.
+        #[arg(long, short)]
+        verbose: bool,
+    },
+    /// List pending migrations, one a line.
+    Pending,
+    /// Create a new migration directory with up.sql and down.sql templates.
+    Create {
+        /// Lowercase letters, digits and underscores, e.g. add_user_timezone.
+        name: String,
+        /// Add metadata.toml with run_in_transaction = false (for e.g.
+        /// CREATE INDEX CONCURRENTLY).
+        #[arg(long)]
+        no_transaction: bool,
+    },
+    /// Record TARGET as the applied state without running migration SQL.
+    Stamp {
+        /// head, base, a version, a directory name, +N or -N.
+        #[arg(allow_hyphen_values = true)]
+        target: String,
+        /// Also forget applied versions this binary does not know.
+        #[arg(long)]
+        purge: bool,
+        #[command(flatten)]
+        sql: SqlOptions,
+    },
+    /// Accept the current checksum of an applied migration whose file was
+    /// edited, after a human decided the edit is harmless.
+    Accept {
+        /// The version (or unique prefix, or directory name) to accept.
+        target: String,
+    },
+    /// CI gate: exit 0 at head with nothing changed or unknown, else exit 3.
+    Check,
+    /// Manage the local PostgreSQL cluster used when no database is configured.
+    Dev {
+        /// What to do with it.
+        #[command(subcommand)]
+        action: DevAction,
+    },
+    /// Print shell completions.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+}
+
+/// `dev` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum DevAction {
+    /// Start the local cluster (creating it on first use) and leave it running.
+    Start,
+    /// Stop the local cluster.
+    Stop,
+    /// Show whether it runs, where, its PostgreSQL version and size on disk.
+    Status,
+    /// Print the DATABASE_URL of the local database.
+    Url,
+    /// Stop the local cluster and delete its data.
+    Destroy {
+        /// Do not ask for confirmation (required without a terminal).
+        #[arg(long, short = 'y')]
+        yes: bool,
+    },
+}

@@ -1,0 +1,725 @@
+//! One function per command, each reading top to bottom like the user's
+//! story of that command. Validation (targets, names, migration files) comes
+//! before any connection, so bad input never changes the database.
+
+use crate::cli::{Cli, Commands, DevAction, Global, SqlOptions};
+use crate::output::{Printer, ProgressPrinter, Style};
+use diesel::connection::SimpleConnection;
+use diesel::{Connection, PgConnection};
+use ragchat_migrate::database_url::DatabaseUrl;
+use ragchat_migrate::dev::{self, LocalCluster};
+use ragchat_migrate::error::{Error, Result};
+use ragchat_migrate::ledger::{self, AppliedMigration, Ledger, SideRecord};
+use ragchat_migrate::migrator::{self, Command, RunOptions};
+use ragchat_migrate::plan::{self, Status};
+use ragchat_migrate::script::{self, ScriptOptions};
+use ragchat_migrate::source::{MigrationScript, MigrationSet, Source};
+use ragchat_migrate::target::{resolve_revision, Target};
+use serde_json::{json, Value};
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Exit code when `check` finds the database not clean.
+const CHECK_FAILED: u8 = 3;
+
+/// Runs the parsed command line; returns the exit code on success.
+pub fn run(cli: Cli, printer: Printer) -> Result<u8> {
+    let ctx = Context {
+        global: cli.global,
+        printer,
+    };
+    match cli.command {
+        Commands::Upgrade {
+            target,
+            single_transaction,
+            allow_out_of_order,
+            sql,
+        } => {
+            let options = ctx.run_options(single_transaction, allow_out_of_order)?;
+            ctx.migrate("upgrade", Command::Upgrade(target.parse()?), options, &sql)
+        }
+        Commands::Downgrade {
+            target,
+            single_transaction,
+            sql,
+        } => {
+            let options = ctx.run_options(single_transaction, false)?;
+            ctx.migrate("downgrade", Command::Downgrade(target.parse()?), options, &sql)
+        }
+        Commands::Reset {
+            yes,
+            single_transaction,
+            sql,
+        } => {
+            let options = ctx.run_options(single_transaction, false)?;
+            if !sql.sql {
+                confirm(yes, "reset reverts EVERY applied migration and drops their tables and data")?;
+            }
+            ctx.migrate("reset", Command::Downgrade(Target::Base), options, &sql)
+        }
+        Commands::Redo {
+            n,
+            single_transaction,
+            sql,
+        } => {
+            let options = ctx.run_options(single_transaction, false)?;
+            ctx.migrate("redo", Command::Redo(n), options, &sql)
+        }
+        Commands::Current => ctx.current(),
+        Commands::History { verbose } => ctx.history(verbose),
+        Commands::Pending => ctx.pending(),
+        Commands::Create {
+            name,
+            no_transaction,
+        } => ctx.create(&name, no_transaction),
+        Commands::Stamp { target, purge, sql } => ctx.stamp(&target.parse()?, purge, &sql),
+        Commands::Accept { target } => ctx.accept(&target),
+        Commands::Check => ctx.check(),
+        Commands::Dev { action } => ctx.dev(action),
+        Commands::Completions { shell } => {
+            use clap::CommandFactory;
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "ragchat-migrate",
+                &mut std::io::stdout(),
+            );
+            Ok(0)
+        }
+    }
+}
+
+struct Context {
+    global: Global,
+    printer: Printer,
+}
+
+/// An open connection, and the local cluster's session when that is the
+/// database (dropping it stops a server this command started).
+struct Connected {
+    conn: PgConnection,
+    url: DatabaseUrl,
+    _local: Option<dev::Session>,
+}
+
+impl Context {
+    fn source(&self) -> Source {
+        match &self.global.migrations_dir {
+            Some(dir) => Source::Directory(dir.clone()),
+            None => Source::Embedded,
+        }
+    }
+
+    fn load_set(&self) -> Result<MigrationSet> {
+        MigrationSet::load(&self.source())
+    }
+
+    fn run_options(&self, single_transaction: bool, allow_out_of_order: bool) -> Result<RunOptions> {
+        Ok(RunOptions {
+            lock_timeout: seconds("--lock-timeout", self.global.lock_timeout)?,
+            ddl_lock_timeout: match seconds("--ddl-lock-timeout", self.global.ddl_lock_timeout)? {
+                d if d.is_zero() => None,
+                d => Some(d),
+            },
+            single_transaction,
+            plan: plan::Options { allow_out_of_order },
+        })
+    }
+
+    /// The configured database, or the local cluster when none is.
+    fn connect(&self) -> Result<Connected> {
+        let (url, local) = match &self.global.database_url {
+            Some(raw) if !raw.trim().is_empty() => (DatabaseUrl::parse(raw)?, None),
+            _ => {
+                let cluster = LocalCluster::locate()?;
+                let session = cluster.use_for_command()?;
+                self.printer.note(format!(
+                    "using the local database {} (the embedded default: no DATABASE_URL is set)",
+                    session.url()
+                ));
+                (session.url().clone(), Some(session))
+            }
+        };
+        let conninfo = url.conninfo(self.global.connect_timeout);
+        let conn = PgConnection::establish(&conninfo).map_err(|e| Error::Connect {
+            url: url.masked().to_string(),
+            reason: connection_reason(&e.to_string()),
+        })?;
+        Ok(Connected {
+            conn,
+            url,
+            _local: local,
+        })
+    }
+
+    fn observer(&self) -> ProgressPrinter {
+        ProgressPrinter {
+            printer: self.printer,
+        }
+    }
+
+    /// Reads the ledger under the migration lock.
+    fn read_ledger(&self, db: &mut Connected) -> Result<Ledger> {
+        let timeout = seconds("--lock-timeout", self.global.lock_timeout)?;
+        migrator::with_lock(&mut db.conn, timeout, &mut self.observer(), |conn, _| {
+            ledger::read(conn)
+        })
+    }
+
+    fn migrate(&self, name: &str, command: Command, options: RunOptions, sql: &SqlOptions) -> Result<u8> {
+        let set = self.load_set()?;
+        // A named target must exist before anything is touched.
+        if let Command::Upgrade(Target::Revision(r)) | Command::Downgrade(Target::Revision(r)) = &command {
+            resolve_revision(&set, r)?;
+        }
+        if sql.sql {
+            return self.offline(name, &set, &command, &options, sql);
+        }
+        let mut db = self.connect()?;
+        let reports = migrator::run(&mut db.conn, &set, &command, &options, &mut self.observer())?;
+        let ledger = ledger::read(&mut db.conn)?;
+        let status = Status::new(&set, &ledger);
+        let total: f64 = reports.iter().map(|r| r.duration_ms).sum();
+        if reports.is_empty() {
+            self.printer.line("nothing to do");
+        } else {
+            let verb = if name == "upgrade" { "applied" } else { "ran" };
+            self.printer.line(format!(
+                "{verb} {} step(s) in {total:.1} ms; now at {}",
+                reports.len(),
+                describe_current(&set, &status)
+            ));
+        }
+        self.printer.json(&json!({
+            "command": name,
+            "database": db.url.masked(),
+            "steps": reports,
+            "total_ms": total,
+            "current": current_json(&set, &status),
+        }));
+        Ok(0)
+    }
+
+    fn offline(
+        &self,
+        name: &str,
+        set: &MigrationSet,
+        command: &Command,
+        options: &RunOptions,
+        sql: &SqlOptions,
+    ) -> Result<u8> {
+        let from = from_boundary(set, sql.from.as_deref())?;
+        let status = Status::new(set, &hypothetical_ledger(set, from));
+        let plan = migrator::make_plan(set, &status, command, options)?;
+        let title = format!(
+            "ragchat-migrate {name} --sql (from {}): {} step(s)",
+            sql.from.as_deref().unwrap_or("base"),
+            plan.steps.len()
+        );
+        print!(
+            "{}",
+            script::render_plan(
+                &plan,
+                &title,
+                ScriptOptions {
+                    single_transaction: options.single_transaction,
+                    create_ledger: from == 0,
+                },
+            )
+        );
+        Ok(0)
+    }
+
+    fn current(&self) -> Result<u8> {
+        let set = self.load_set()?;
+        let mut db = self.connect()?;
+        let status = Status::new(&set, &self.read_ledger(&mut db)?);
+        self.warn_about_anomalies(&set, &status);
+        self.printer.line(describe_current(&set, &status));
+        self.printer.json(&json!({
+            "database": db.url.masked(),
+            "current": current_json(&set, &status),
+            "head": set.all().last().map(|m| migration_json(m)),
+            "at_head": status.at_head(),
+            "pending": status.pending().count(),
+            "unknown": status.unknown.iter().map(|a| &a.version).collect::<Vec<_>>(),
+            "changed": status.changed().map(|m| &set.all()[m.index].version).collect::<Vec<_>>(),
+        }));
+        Ok(0)
+    }
+
+    fn history(&self, verbose: bool) -> Result<u8> {
+        let set = self.load_set()?;
+        let mut db = self.connect()?;
+        let status = Status::new(&set, &self.read_ledger(&mut db)?);
+        let current = status.current();
+        let head = set.len().checked_sub(1);
+        let p = &self.printer;
+        let mut entries = Vec::new();
+        for state in &status.migrations {
+            let m = &set.all()[state.index];
+            let mut marks = Vec::new();
+            if Some(state.index) == current {
+                marks.push(p.paint("(current)", Style::Bold));
+            }
+            if Some(state.index) == head {
+                marks.push(p.paint("(head)", Style::Bold));
+            }
+            if state.out_of_order {
+                marks.push(p.paint("(out of order: older than the newest applied)", Style::Warn));
+            }
+            for change in &state.changes {
+                marks.push(p.paint(&format!("(CHANGED: {} edited since applied)", change.file), Style::Bad));
+            }
+            let (box_, when) = match &state.applied {
+                Some(a) => (p.paint("[x]", Style::Good), format!("applied {}", applied_when(a))),
+                None => (p.paint("[ ]", Style::Warn), "pending".to_string()),
+            };
+            p.line(format!("{box_} {}  {:<32} {when} {}", m.version, m.label(), marks.join(" ")).trim_end());
+            if verbose {
+                p.line(format!("      directory:   {}", m.dir_name));
+                p.line(format!("      up.sql:      sha256 {}", m.up_sha256));
+                if let Some(d) = &m.down_sha256 {
+                    p.line(format!("      down.sql:    sha256 {d}"));
+                }
+                if let Some(r) = state.applied.as_ref().and_then(|a| a.record.as_ref()) {
+                    p.line(format!(
+                        "      recorded by: {}{}",
+                        r.applied_by,
+                        r.duration_ms.map(|d| format!(", took {d:.1} ms")).unwrap_or_default()
+                    ));
+                }
+                if !m.run_in_transaction {
+                    p.line("      runs outside a transaction (metadata.toml)");
+                }
+            }
+            entries.push(json!({
+                "version": m.version,
+                "name": m.dir_name,
+                "state": if state.applied.is_some() { "applied" } else { "pending" },
+                "applied_at": state.applied.as_ref().map(applied_when),
+                "duration_ms": state.applied.as_ref().and_then(|a| a.record.as_ref()).and_then(|r| r.duration_ms),
+                "applied_by": state.applied.as_ref().and_then(|a| a.record.as_ref()).map(|r| r.applied_by.clone()),
+                "current": Some(state.index) == current,
+                "head": Some(state.index) == head,
+                "out_of_order": state.out_of_order,
+                "changed": state.changes,
+                "up_sha256": m.up_sha256,
+                "run_in_transaction": m.run_in_transaction,
+            }));
+        }
+        for unknown in &status.unknown {
+            p.line(format!(
+                "{} {}  {:<32} applied {} {}",
+                p.paint("[?]", Style::Bad),
+                unknown.version,
+                unknown.record.as_ref().map_or("(unknown)", |r| r.dir_name.as_str()),
+                applied_when(unknown),
+                p.paint("(UNKNOWN: applied, but not in this binary's migrations)", Style::Bad)
+            ));
+        }
+        if set.is_empty() && status.unknown.is_empty() {
+            p.line("no migrations");
+        }
+        p.json(&json!({
+            "database": db.url.masked(),
+            "migrations": entries,
+            "unknown": status.unknown.iter().map(|a| json!({
+                "version": a.version,
+                "name": a.record.as_ref().map(|r| r.dir_name.clone()),
+                "applied_at": applied_when(a),
+            })).collect::<Vec<_>>(),
+        }));
+        Ok(0)
+    }
+
+    fn pending(&self) -> Result<u8> {
+        let set = self.load_set()?;
+        let mut db = self.connect()?;
+        let status = Status::new(&set, &self.read_ledger(&mut db)?);
+        let pending: Vec<&MigrationScript> = status.pending().map(|i| &set.all()[i]).collect();
+        for m in &pending {
+            self.printer.line(format!("{} {}", m.version, m.dir_name));
+        }
+        self.printer.json(&json!({
+            "database": db.url.masked(),
+            "pending": pending.iter().map(|m| migration_json(m)).collect::<Vec<_>>(),
+        }));
+        Ok(0)
+    }
+
+    fn create(&self, name: &str, no_transaction: bool) -> Result<u8> {
+        if name.is_empty() || !name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_') {
+            return Err(Error::Usage(format!(
+                "invalid migration name {name:?}: use only lowercase letters, digits and `_` \
+                 (e.g. add_user_timezone_column)"
+            )));
+        }
+        let dir = self.migrations_dir_for_create()?;
+        let existing = MigrationSet::load(&Source::Directory(dir.clone()))?;
+        if let Some(m) = existing.all().iter().find(|m| m.label() == name) {
+            return Err(Error::Usage(format!(
+                "a migration named {name} already exists: {}; fix: choose another name",
+                m.dir_name
+            )));
+        }
+        // Two creates in the same second must not share a version.
+        let mut when = chrono::Utc::now();
+        let dir_name = loop {
+            let stamp = when.format("%Y-%m-%d-%H%M%S").to_string();
+            let version: String = stamp.chars().filter(|c| *c != '-').collect();
+            if existing.by_version(&version).is_none() {
+                break format!("{stamp}_{name}");
+            }
+            when += chrono::Duration::seconds(1);
+        };
+        let path = dir.join(&dir_name);
+        std::fs::create_dir(&path).map_err(|e| Error::io(path.display(), e))?;
+        let write = |file: &str, text: String| {
+            std::fs::write(path.join(file), text).map_err(|e| Error::io(path.join(file).display(), e))
+        };
+        let transaction_note = if no_transaction {
+            "-- Runs OUTSIDE a transaction (metadata.toml): keep it to one statement, e.g.\n\
+             --   CREATE INDEX CONCURRENTLY ix_messages_created_at ON messages (created_at);\n"
+        } else {
+            "-- Runs inside a transaction with its ledger entry: all of it applies, or none.\n"
+        };
+        write(
+            "up.sql",
+            format!("-- {name}: what this migration changes, and why.\n{transaction_note}\n"),
+        )?;
+        write(
+            "down.sql",
+            format!(
+                "-- Reverts {name}: undo every change of up.sql, newest first, so that\n\
+                 -- `ragchat-migrate redo` and `verify` find the schema as it was.\n\n"
+            ),
+        )?;
+        if no_transaction {
+            write("metadata.toml", "run_in_transaction = false\n".to_string())?;
+        }
+        self.printer.line(format!("created {}", path.display()));
+        self.printer.json(&json!({ "created": path, "name": dir_name }));
+        Ok(0)
+    }
+
+    fn migrations_dir_for_create(&self) -> Result<PathBuf> {
+        if let Some(dir) = &self.global.migrations_dir {
+            return Ok(dir.clone());
+        }
+        let cwd = std::env::current_dir().map_err(|e| Error::io(".", e))?;
+        cwd.ancestors()
+            .map(|d| d.join("migrations"))
+            .find(|d| d.is_dir())
+            .ok_or_else(|| {
+                Error::Usage(
+                    "no migrations/ directory here or in any parent; fix: run inside the \
+                     project, or pass --migrations-dir"
+                        .into(),
+                )
+            })
+    }
+
+    fn stamp(&self, target: &Target, purge: bool, sql: &SqlOptions) -> Result<u8> {
+        let set = self.load_set()?;
+        if let Target::Revision(r) = target {
+            resolve_revision(&set, r)?;
+        }
+        if sql.sql {
+            let from = from_boundary(&set, sql.from.as_deref())?;
+            let status = Status::new(&set, &hypothetical_ledger(&set, from));
+            let stamp = plan::stamp(&set, &status, target, purge)?;
+            print!("{}", script::render_stamp(&stamp, &format!("ragchat-migrate stamp {target} --sql"), from == 0));
+            return Ok(0);
+        }
+        let mut db = self.connect()?;
+        let timeout = seconds("--lock-timeout", self.global.lock_timeout)?;
+        let (recorded, forgot) = migrator::with_lock(&mut db.conn, timeout, &mut self.observer(), |conn, _| {
+            let status = Status::new(&set, &ledger::read(conn)?);
+            let stamp = plan::stamp(&set, &status, target, purge)?;
+            let counts = (stamp.record.len(), stamp.forget.len());
+            if counts != (0, 0) {
+                conn.batch_execute(&script::render_stamp(&stamp, "stamp", true))?;
+            }
+            Ok(counts)
+        })?;
+        let status = Status::new(&set, &ledger::read(&mut db.conn)?);
+        self.printer.line(format!(
+            "stamped {target}: recorded {recorded}, forgot {forgot} (no migration SQL was run); now at {}",
+            describe_current(&set, &status)
+        ));
+        self.printer.json(&json!({
+            "command": "stamp",
+            "database": db.url.masked(),
+            "recorded": recorded,
+            "forgotten": forgot,
+            "current": current_json(&set, &status),
+        }));
+        Ok(0)
+    }
+
+    fn accept(&self, target: &str) -> Result<u8> {
+        let set = self.load_set()?;
+        let index = resolve_revision(&set, target)?;
+        let m = &set.all()[index];
+        let mut db = self.connect()?;
+        let timeout = seconds("--lock-timeout", self.global.lock_timeout)?;
+        let changes = migrator::with_lock(&mut db.conn, timeout, &mut self.observer(), |conn, _| {
+            let status = Status::new(&set, &ledger::read(conn)?);
+            let state = &status.migrations[index];
+            if state.applied.is_none() {
+                return Err(Error::Usage(format!("{} is not applied; nothing to accept", m.dir_name)));
+            }
+            if !state.changes.is_empty() {
+                conn.batch_execute(&format!(
+                    "UPDATE __ragchat_migrations SET up_sha256 = {}, down_sha256 = {}, \
+                     applied_by = applied_by || ' (checksum accepted ' || now()::text || ')' \
+                     WHERE version = {}",
+                    ledger::literal(&m.up_sha256),
+                    m.down_sha256.as_deref().map_or("NULL".into(), ledger::literal),
+                    ledger::literal(&m.version)
+                ))?;
+            }
+            Ok(state.changes.clone())
+        })?;
+        if changes.is_empty() {
+            self.printer.line(format!("{}: checksums already match; nothing to accept", m.dir_name));
+        }
+        for c in &changes {
+            self.printer.line(format!(
+                "accepted {}/{}: {} -> {}",
+                m.dir_name,
+                c.file,
+                c.recorded.as_deref().unwrap_or("(none)"),
+                c.current.as_deref().unwrap_or("(none)")
+            ));
+        }
+        self.printer.json(&json!({ "accepted": m.version, "changes": changes }));
+        Ok(0)
+    }
+
+    fn check(&self) -> Result<u8> {
+        let set = self.load_set()?;
+        let mut db = self.connect()?;
+        let status = Status::new(&set, &self.read_ledger(&mut db)?);
+        let pending: Vec<&MigrationScript> = status.pending().map(|i| &set.all()[i]).collect();
+        let changed: Vec<String> = status
+            .changed()
+            .flat_map(|s| {
+                let dir = &set.all()[s.index].dir_name;
+                s.changes.iter().map(move |c| format!("{dir}/{}", c.file))
+            })
+            .collect();
+        let out_of_order: Vec<&str> = status
+            .migrations
+            .iter()
+            .filter(|s| s.out_of_order)
+            .map(|s| set.all()[s.index].dir_name.as_str())
+            .collect();
+        let ok = pending.is_empty() && changed.is_empty() && status.unknown.is_empty();
+        let p = &self.printer;
+        if ok {
+            p.line(format!("{} at head, nothing changed or unknown: {}", p.paint("ok:", Style::Good), describe_current(&set, &status)));
+        } else {
+            p.line(format!("{} the database is not clean ({})", p.paint("check failed:", Style::Bad), describe_current(&set, &status)));
+            for m in &pending {
+                p.line(format!("  pending:   {}", m.dir_name));
+            }
+            for c in &changed {
+                p.line(format!("  changed:   {c} (edited after it was applied)"));
+            }
+            for u in &status.unknown {
+                p.line(format!("  unknown:   {} (applied, but not in this binary's migrations)", u.version));
+            }
+            for o in &out_of_order {
+                p.line(format!("  out of order: {o}"));
+            }
+        }
+        p.json(&json!({
+            "ok": ok,
+            "database": db.url.masked(),
+            "current": current_json(&set, &status),
+            "pending": pending.iter().map(|m| migration_json(m)).collect::<Vec<_>>(),
+            "changed": changed,
+            "unknown": status.unknown.iter().map(|a| &a.version).collect::<Vec<_>>(),
+            "out_of_order": out_of_order,
+        }));
+        Ok(if ok { 0 } else { CHECK_FAILED })
+    }
+
+    fn dev(&self, action: DevAction) -> Result<u8> {
+        let cluster = LocalCluster::locate()?;
+        let p = &self.printer;
+        match action {
+            DevAction::Start => {
+                let started = cluster.start_and_keep()?;
+                let url = cluster.app_url().unwrap_or_default();
+                p.note(if started { "local cluster started; it keeps running until `dev stop`" } else { "local cluster already running" });
+                p.line(format!("DATABASE_URL={url}"));
+                p.json(&json!({ "started": started, "database_url": url, "data_dir": cluster.data_dir }));
+            }
+            DevAction::Stop => {
+                let stopped = cluster.stop()?;
+                p.line(if stopped { "local cluster stopped" } else { "local cluster was not running" });
+                p.json(&json!({ "stopped": stopped }));
+            }
+            DevAction::Status => {
+                let s = cluster.status();
+                p.line(format!(
+                    "local cluster: {}",
+                    if s.running { p.paint("running", Style::Good) } else if s.initialized { p.paint("stopped", Style::Warn) } else { "not created yet".into() }
+                ));
+                p.line(format!("  data directory: {}", s.data_dir.display()));
+                if let Some(pid) = s.pid {
+                    p.line(format!("  server pid:     {pid}"));
+                }
+                if let Some(v) = &s.version {
+                    p.line(format!("  PostgreSQL:     {v}"));
+                }
+                p.line(format!("  size on disk:   {:.1} MiB", s.size_bytes as f64 / 1048576.0));
+                if let Some(u) = &s.url {
+                    p.line(format!("  DATABASE_URL:   {u}"));
+                }
+                p.json(&serde_json::to_value(&s).unwrap_or(Value::Null));
+            }
+            DevAction::Url => {
+                let url = cluster.app_url().ok_or_else(|| {
+                    Error::Usage("the local cluster has not been created yet; fix: run `ragchat-migrate dev start`".into())
+                })?;
+                if p.json_mode() {
+                    p.json(&json!({ "database_url": url }));
+                } else {
+                    println!("{url}");
+                }
+            }
+            DevAction::Destroy { yes } => {
+                confirm(yes, &format!("dev destroy deletes the local cluster in {} with all its data", cluster.server_dir.display()))?;
+                cluster.destroy()?;
+                p.line("local cluster destroyed");
+                p.json(&json!({ "destroyed": cluster.server_dir }));
+            }
+        }
+        Ok(0)
+    }
+
+    fn warn_about_anomalies(&self, set: &MigrationSet, status: &Status) {
+        for u in &status.unknown {
+            self.printer.note(format!("warning: applied version {} is not in this binary's migrations", u.version));
+        }
+        for c in status.changed() {
+            self.printer.note(format!("warning: {} was edited after it was applied", set.all()[c.index].dir_name));
+        }
+    }
+}
+
+/// `reset` and `dev destroy` ask on a terminal and need `--yes` without one.
+fn confirm(yes: bool, what: &str) -> Result<()> {
+    if yes {
+        return Ok(());
+    }
+    if !std::io::stdin().is_terminal() {
+        return Err(Error::Usage(format!(
+            "{what}; without a terminal to ask, pass --yes to confirm"
+        )));
+    }
+    eprint!("{what}.\nType 'yes' to continue: ");
+    let mut answer = String::new();
+    std::io::stdin().read_line(&mut answer).map_err(|e| Error::io("stdin", e))?;
+    if answer.trim().eq_ignore_ascii_case("yes") || answer.trim().eq_ignore_ascii_case("y") {
+        Ok(())
+    } else {
+        Err(Error::Usage("not confirmed; nothing was changed".into()))
+    }
+}
+
+fn seconds(flag: &str, value: f64) -> Result<Duration> {
+    Duration::try_from_secs_f64(value)
+        .map_err(|_| Error::Usage(format!("{flag} must be a number of seconds, 0 or more")))
+}
+
+/// libpq's connection failure, with the likely fix for the common cases.
+fn connection_reason(message: &str) -> String {
+    let message = message.trim();
+    let fix = if message.contains("password authentication failed") {
+        "check the user name and password in the URL"
+    } else if message.contains("does not exist") && message.contains("database") {
+        "create the database (createdb NAME) or fix the name in the URL"
+    } else if message.contains("Connection refused") || message.contains("No such file") {
+        "start the server, or fix the host and port in the URL"
+    } else if message.contains("timeout") {
+        "check the host and any firewall, or raise --connect-timeout"
+    } else if message.contains("could not translate host name") {
+        "fix the host name in the URL"
+    } else {
+        "check the URL and that the server accepts connections"
+    };
+    format!("{message}\n  fix: {fix}")
+}
+
+/// The ledger a database at `boundary` (first `boundary` migrations applied) has.
+fn hypothetical_ledger(set: &MigrationSet, boundary: usize) -> Ledger {
+    Ledger {
+        applied: set.all()[..boundary]
+            .iter()
+            .map(|m| AppliedMigration {
+                version: m.version.clone(),
+                run_on: chrono::NaiveDateTime::default(),
+                record: Some(SideRecord {
+                    dir_name: m.dir_name.clone(),
+                    up_sha256: m.up_sha256.clone(),
+                    down_sha256: m.down_sha256.clone(),
+                    applied_at: chrono::DateTime::default(),
+                    duration_ms: None,
+                    applied_by: "offline".into(),
+                }),
+            })
+            .collect(),
+    }
+}
+
+/// `--from TARGET` as the number of migrations applied at the start.
+fn from_boundary(set: &MigrationSet, from: Option<&str>) -> Result<usize> {
+    match from.map(str::parse::<Target>).transpose()? {
+        None | Some(Target::Base) => Ok(0),
+        Some(Target::Head) => Ok(set.len()),
+        Some(Target::Revision(r)) => Ok(resolve_revision(set, &r)? + 1),
+        Some(Target::Relative(n)) if n > 0 && n as usize <= set.len() => Ok(n as usize),
+        Some(t) => Err(Error::Usage(format!(
+            "--from {t} is out of range; fix: use base, head, a version, or +1..+{}",
+            set.len()
+        ))),
+    }
+}
+
+fn describe_current(set: &MigrationSet, status: &Status) -> String {
+    match status.current() {
+        None => "base".to_string(),
+        Some(i) => {
+            let m = &set.all()[i];
+            let head = if status.at_head() { " (head)" } else { "" };
+            format!("{} {}{head}", m.version, m.label())
+        }
+    }
+}
+
+fn current_json(set: &MigrationSet, status: &Status) -> Value {
+    match status.current() {
+        None => json!({ "version": null, "name": "base", "head": set.is_empty() }),
+        Some(i) => {
+            let m = &set.all()[i];
+            json!({ "version": m.version, "name": m.dir_name, "head": status.at_head() })
+        }
+    }
+}
+
+fn migration_json(m: &MigrationScript) -> Value {
+    json!({ "version": m.version, "name": m.dir_name })
+}
+
+fn applied_when(a: &AppliedMigration) -> String {
+    match &a.record {
+        Some(r) => r.applied_at.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
+        None => a.run_on.format("%Y-%m-%d %H:%M:%S").to_string(),
+    }
+}

@@ -1,0 +1,130 @@
+//! Human and JSON rendering for the CLI: colour, quiet mode, and the one
+//! JSON document a command prints with `--format json`.
+
+use crate::cli::{ColorChoice, Format, Global};
+use ragchat_migrate::migrator::{Observer, StepReport};
+use ragchat_migrate::plan::Direction;
+use std::io::{IsTerminal, Write};
+
+/// Where and how a command prints.
+#[derive(Debug, Clone, Copy)]
+pub struct Printer {
+    /// Text or JSON.
+    pub format: Format,
+    /// ANSI colours on.
+    pub color: bool,
+    /// Only errors.
+    pub quiet: bool,
+}
+
+/// The styles the CLI uses.
+#[derive(Debug, Clone, Copy)]
+pub enum Style {
+    /// Applied, success.
+    Good,
+    /// Pending, warnings.
+    Warn,
+    /// Errors, unknown versions.
+    Bad,
+    /// Secondary information.
+    Dim,
+    /// Emphasis.
+    Bold,
+}
+
+impl Printer {
+    /// From the global options and the environment.
+    pub fn new(global: &Global) -> Self {
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        let color = match global.color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => !no_color && std::io::stdout().is_terminal(),
+        };
+        Printer {
+            format: global.format,
+            color,
+            quiet: global.quiet,
+        }
+    }
+
+    /// True with `--format json`.
+    pub fn json_mode(&self) -> bool {
+        self.format == Format::Json
+    }
+
+    /// A line of the human report on stdout (not with `-q` or JSON).
+    pub fn line(&self, text: impl AsRef<str>) {
+        if !self.quiet && !self.json_mode() {
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "{}", text.as_ref());
+        }
+    }
+
+    /// A side note on stderr (not with `-q`).
+    pub fn note(&self, text: impl AsRef<str>) {
+        if !self.quiet {
+            eprintln!("{}", text.as_ref());
+        }
+    }
+
+    /// The command's JSON document on stdout (JSON mode only).
+    pub fn json(&self, value: &serde_json::Value) {
+        if self.json_mode() {
+            let mut out = std::io::stdout().lock();
+            let _ = serde_json::to_writer_pretty(&mut out, value);
+            let _ = writeln!(out);
+        }
+    }
+
+    /// An error, on stderr (and as JSON on stdout in JSON mode).
+    pub fn error(&self, message: &str, exit_code: u8) {
+        eprintln!("{} {message}", self.paint("error:", Style::Bad));
+        if self.json_mode() {
+            self.json(&serde_json::json!({ "error": message, "exit_code": exit_code }));
+        }
+    }
+
+    /// `text` in a style, when colour is on.
+    pub fn paint(&self, text: &str, style: Style) -> String {
+        if !self.color {
+            return text.to_string();
+        }
+        let code = match style {
+            Style::Good => "32",
+            Style::Warn => "33",
+            Style::Bad => "31;1",
+            Style::Dim => "2",
+            Style::Bold => "1",
+        };
+        format!("\x1b[{code}m{text}\x1b[0m")
+    }
+}
+
+/// Prints the migrator's progress: a line per step, and the lock wait.
+pub struct ProgressPrinter {
+    /// Where to print.
+    pub printer: Printer,
+}
+
+impl Observer for ProgressPrinter {
+    fn waiting_for_lock(&mut self, holder_pid: Option<i32>) {
+        self.printer.note(format!(
+            "waiting for the migration lock, held by {} ...",
+            holder_pid.map_or("another session".to_string(), |p| format!("backend pid {p}"))
+        ));
+    }
+
+    fn step_done(&mut self, report: &StepReport) {
+        let verb = match report.direction {
+            Direction::Up => self.printer.paint("applied ", Style::Good),
+            Direction::Down => self.printer.paint("reverted", Style::Warn),
+        };
+        self.printer.line(format!(
+            "{verb} {}  {}",
+            report.name,
+            self.printer
+                .paint(&format!("({:.1} ms)", report.duration_ms), Style::Dim)
+        ));
+    }
+}
