@@ -12,6 +12,43 @@ use std::fs;
 use std::path::Path;
 
 fn main() {
+    embed_migration_texts();
+    provide_libpq_link_name();
+}
+
+/// pq-sys links with `-lpq`, which needs the `libpq.so` development symlink
+/// from libpq-dev. A machine with only the PostgreSQL server package has the
+/// runtime library `libpq.so.5`; point a private `libpq.so` at it so the
+/// project builds there too. Does nothing where `libpq.so` already exists.
+fn provide_libpq_link_name() {
+    const LIB_DIRS: [&str; 6] = [
+        "/usr/lib/x86_64-linux-gnu",
+        "/usr/lib/aarch64-linux-gnu",
+        "/usr/lib64",
+        "/usr/lib",
+        "/usr/local/lib",
+        "/usr/local/pgsql/lib",
+    ];
+    let dirs = LIB_DIRS.iter().map(Path::new);
+    if dirs
+        .clone()
+        .any(|d| d.join("libpq.so").exists() || d.join("libpq.dylib").exists())
+    {
+        return;
+    }
+    let Some(runtime) = dirs.map(|d| d.join("libpq.so.5")).find(|p| p.exists()) else {
+        return; // pq-sys will report what is missing.
+    };
+    let link_dir = Path::new(&env::var("OUT_DIR").unwrap()).join("libpq-link");
+    let _ = fs::create_dir_all(&link_dir);
+    let link = link_dir.join("libpq.so");
+    let _ = fs::remove_file(&link);
+    if std::os::unix::fs::symlink(&runtime, &link).is_ok() {
+        println!("cargo:rustc-link-search=native={}", link_dir.display());
+    }
+}
+
+fn embed_migration_texts() {
     let root = Path::new(&env::var("CARGO_MANIFEST_DIR").unwrap()).join("migrations");
     // A directory path makes Cargo rerun this script when anything below it changes.
     println!("cargo:rerun-if-changed=migrations");

@@ -45,7 +45,12 @@ pub fn run(cli: Cli, printer: Printer) -> Result<u8> {
             sql,
         } => {
             let options = ctx.run_options(single_transaction, false)?;
-            ctx.migrate("downgrade", Command::Downgrade(target.parse()?), options, &sql)
+            ctx.migrate(
+                "downgrade",
+                Command::Downgrade(target.parse()?),
+                options,
+                &sql,
+            )
         }
         Commands::Reset {
             yes,
@@ -54,7 +59,10 @@ pub fn run(cli: Cli, printer: Printer) -> Result<u8> {
         } => {
             let options = ctx.run_options(single_transaction, false)?;
             if !sql.sql {
-                confirm(yes, "reset reverts EVERY applied migration and drops their tables and data")?;
+                confirm(
+                    yes,
+                    "reset reverts EVERY applied migration and drops their tables and data",
+                )?;
             }
             ctx.migrate("reset", Command::Downgrade(Target::Base), options, &sql)
         }
@@ -115,7 +123,11 @@ impl Context {
         MigrationSet::load(&self.source())
     }
 
-    fn run_options(&self, single_transaction: bool, allow_out_of_order: bool) -> Result<RunOptions> {
+    fn run_options(
+        &self,
+        single_transaction: bool,
+        allow_out_of_order: bool,
+    ) -> Result<RunOptions> {
         Ok(RunOptions {
             lock_timeout: seconds("--lock-timeout", self.global.lock_timeout)?,
             ddl_lock_timeout: match seconds("--ddl-lock-timeout", self.global.ddl_lock_timeout)? {
@@ -167,10 +179,18 @@ impl Context {
         })
     }
 
-    fn migrate(&self, name: &str, command: Command, options: RunOptions, sql: &SqlOptions) -> Result<u8> {
+    fn migrate(
+        &self,
+        name: &str,
+        command: Command,
+        options: RunOptions,
+        sql: &SqlOptions,
+    ) -> Result<u8> {
         let set = self.load_set()?;
         // A named target must exist before anything is touched.
-        if let Command::Upgrade(Target::Revision(r)) | Command::Downgrade(Target::Revision(r)) = &command {
+        if let Command::Upgrade(Target::Revision(r)) | Command::Downgrade(Target::Revision(r)) =
+            &command
+        {
             resolve_revision(&set, r)?;
         }
         if sql.sql {
@@ -270,13 +290,27 @@ impl Context {
                 marks.push(p.paint("(out of order: older than the newest applied)", Style::Warn));
             }
             for change in &state.changes {
-                marks.push(p.paint(&format!("(CHANGED: {} edited since applied)", change.file), Style::Bad));
+                marks.push(p.paint(
+                    &format!("(CHANGED: {} edited since applied)", change.file),
+                    Style::Bad,
+                ));
             }
             let (box_, when) = match &state.applied {
-                Some(a) => (p.paint("[x]", Style::Good), format!("applied {}", applied_when(a))),
+                Some(a) => (
+                    p.paint("[x]", Style::Good),
+                    format!("applied {}", applied_when(a)),
+                ),
                 None => (p.paint("[ ]", Style::Warn), "pending".to_string()),
             };
-            p.line(format!("{box_} {}  {:<32} {when} {}", m.version, m.label(), marks.join(" ")).trim_end());
+            p.line(
+                format!(
+                    "{box_} {}  {:<32} {when} {}",
+                    m.version,
+                    m.label(),
+                    marks.join(" ")
+                )
+                .trim_end(),
+            );
             if verbose {
                 p.line(format!("      directory:   {}", m.dir_name));
                 p.line(format!("      up.sql:      sha256 {}", m.up_sha256));
@@ -287,7 +321,9 @@ impl Context {
                     p.line(format!(
                         "      recorded by: {}{}",
                         r.applied_by,
-                        r.duration_ms.map(|d| format!(", took {d:.1} ms")).unwrap_or_default()
+                        r.duration_ms
+                            .map(|d| format!(", took {d:.1} ms"))
+                            .unwrap_or_default()
                     ));
                 }
                 if !m.run_in_transaction {
@@ -314,9 +350,15 @@ impl Context {
                 "{} {}  {:<32} applied {} {}",
                 p.paint("[?]", Style::Bad),
                 unknown.version,
-                unknown.record.as_ref().map_or("(unknown)", |r| r.dir_name.as_str()),
+                unknown
+                    .record
+                    .as_ref()
+                    .map_or("(unknown)", |r| r.dir_name.as_str()),
                 applied_when(unknown),
-                p.paint("(UNKNOWN: applied, but not in this binary's migrations)", Style::Bad)
+                p.paint(
+                    "(UNKNOWN: applied, but not in this binary's migrations)",
+                    Style::Bad
+                )
             ));
         }
         if set.is_empty() && status.unknown.is_empty() {
@@ -350,7 +392,11 @@ impl Context {
     }
 
     fn create(&self, name: &str, no_transaction: bool) -> Result<u8> {
-        if name.is_empty() || !name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_') {
+        if name.is_empty()
+            || !name
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        {
             return Err(Error::Usage(format!(
                 "invalid migration name {name:?}: use only lowercase letters, digits and `_` \
                  (e.g. add_user_timezone_column)"
@@ -377,7 +423,8 @@ impl Context {
         let path = dir.join(&dir_name);
         std::fs::create_dir(&path).map_err(|e| Error::io(path.display(), e))?;
         let write = |file: &str, text: String| {
-            std::fs::write(path.join(file), text).map_err(|e| Error::io(path.join(file).display(), e))
+            std::fs::write(path.join(file), text)
+                .map_err(|e| Error::io(path.join(file).display(), e))
         };
         let transaction_note = if no_transaction {
             "-- Runs OUTSIDE a transaction (metadata.toml): keep it to one statement, e.g.\n\
@@ -400,7 +447,8 @@ impl Context {
             write("metadata.toml", "run_in_transaction = false\n".to_string())?;
         }
         self.printer.line(format!("created {}", path.display()));
-        self.printer.json(&json!({ "created": path, "name": dir_name }));
+        self.printer
+            .json(&json!({ "created": path, "name": dir_name }));
         Ok(0)
     }
 
@@ -430,20 +478,28 @@ impl Context {
             let from = from_boundary(&set, sql.from.as_deref())?;
             let status = Status::new(&set, &hypothetical_ledger(&set, from));
             let stamp = plan::stamp(&set, &status, target, purge)?;
-            print!("{}", script::render_stamp(&stamp, &format!("ragchat-migrate stamp {target} --sql"), from == 0));
+            print!(
+                "{}",
+                script::render_stamp(
+                    &stamp,
+                    &format!("ragchat-migrate stamp {target} --sql"),
+                    from == 0
+                )
+            );
             return Ok(0);
         }
         let mut db = self.connect()?;
         let timeout = seconds("--lock-timeout", self.global.lock_timeout)?;
-        let (recorded, forgot) = migrator::with_lock(&mut db.conn, timeout, &mut self.observer(), |conn, _| {
-            let status = Status::new(&set, &ledger::read(conn)?);
-            let stamp = plan::stamp(&set, &status, target, purge)?;
-            let counts = (stamp.record.len(), stamp.forget.len());
-            if counts != (0, 0) {
-                conn.batch_execute(&script::render_stamp(&stamp, "stamp", true))?;
-            }
-            Ok(counts)
-        })?;
+        let (recorded, forgot) =
+            migrator::with_lock(&mut db.conn, timeout, &mut self.observer(), |conn, _| {
+                let status = Status::new(&set, &ledger::read(conn)?);
+                let stamp = plan::stamp(&set, &status, target, purge)?;
+                let counts = (stamp.record.len(), stamp.forget.len());
+                if counts != (0, 0) {
+                    conn.batch_execute(&script::render_stamp(&stamp, "stamp", true))?;
+                }
+                Ok(counts)
+            })?;
         let status = Status::new(&set, &ledger::read(&mut db.conn)?);
         self.printer.line(format!(
             "stamped {target}: recorded {recorded}, forgot {forgot} (no migration SQL was run); now at {}",
@@ -465,26 +521,35 @@ impl Context {
         let m = &set.all()[index];
         let mut db = self.connect()?;
         let timeout = seconds("--lock-timeout", self.global.lock_timeout)?;
-        let changes = migrator::with_lock(&mut db.conn, timeout, &mut self.observer(), |conn, _| {
-            let status = Status::new(&set, &ledger::read(conn)?);
-            let state = &status.migrations[index];
-            if state.applied.is_none() {
-                return Err(Error::Usage(format!("{} is not applied; nothing to accept", m.dir_name)));
-            }
-            if !state.changes.is_empty() {
-                conn.batch_execute(&format!(
-                    "UPDATE __ragchat_migrations SET up_sha256 = {}, down_sha256 = {}, \
+        let changes =
+            migrator::with_lock(&mut db.conn, timeout, &mut self.observer(), |conn, _| {
+                let status = Status::new(&set, &ledger::read(conn)?);
+                let state = &status.migrations[index];
+                if state.applied.is_none() {
+                    return Err(Error::Usage(format!(
+                        "{} is not applied; nothing to accept",
+                        m.dir_name
+                    )));
+                }
+                if !state.changes.is_empty() {
+                    conn.batch_execute(&format!(
+                        "UPDATE __ragchat_migrations SET up_sha256 = {}, down_sha256 = {}, \
                      applied_by = applied_by || ' (checksum accepted ' || now()::text || ')' \
                      WHERE version = {}",
-                    ledger::literal(&m.up_sha256),
-                    m.down_sha256.as_deref().map_or("NULL".into(), ledger::literal),
-                    ledger::literal(&m.version)
-                ))?;
-            }
-            Ok(state.changes.clone())
-        })?;
+                        ledger::literal(&m.up_sha256),
+                        m.down_sha256
+                            .as_deref()
+                            .map_or("NULL".into(), ledger::literal),
+                        ledger::literal(&m.version)
+                    ))?;
+                }
+                Ok(state.changes.clone())
+            })?;
         if changes.is_empty() {
-            self.printer.line(format!("{}: checksums already match; nothing to accept", m.dir_name));
+            self.printer.line(format!(
+                "{}: checksums already match; nothing to accept",
+                m.dir_name
+            ));
         }
         for c in &changes {
             self.printer.line(format!(
@@ -495,7 +560,8 @@ impl Context {
                 c.current.as_deref().unwrap_or("(none)")
             ));
         }
-        self.printer.json(&json!({ "accepted": m.version, "changes": changes }));
+        self.printer
+            .json(&json!({ "accepted": m.version, "changes": changes }));
         Ok(0)
     }
 
@@ -520,9 +586,17 @@ impl Context {
         let ok = pending.is_empty() && changed.is_empty() && status.unknown.is_empty();
         let p = &self.printer;
         if ok {
-            p.line(format!("{} at head, nothing changed or unknown: {}", p.paint("ok:", Style::Good), describe_current(&set, &status)));
+            p.line(format!(
+                "{} at head, nothing changed or unknown: {}",
+                p.paint("ok:", Style::Good),
+                describe_current(&set, &status)
+            ));
         } else {
-            p.line(format!("{} the database is not clean ({})", p.paint("check failed:", Style::Bad), describe_current(&set, &status)));
+            p.line(format!(
+                "{} the database is not clean ({})",
+                p.paint("check failed:", Style::Bad),
+                describe_current(&set, &status)
+            ));
             for m in &pending {
                 p.line(format!("  pending:   {}", m.dir_name));
             }
@@ -530,7 +604,10 @@ impl Context {
                 p.line(format!("  changed:   {c} (edited after it was applied)"));
             }
             for u in &status.unknown {
-                p.line(format!("  unknown:   {} (applied, but not in this binary's migrations)", u.version));
+                p.line(format!(
+                    "  unknown:   {} (applied, but not in this binary's migrations)",
+                    u.version
+                ));
             }
             for o in &out_of_order {
                 p.line(format!("  out of order: {o}"));
@@ -555,20 +632,34 @@ impl Context {
             DevAction::Start => {
                 let started = cluster.start_and_keep()?;
                 let url = cluster.app_url().unwrap_or_default();
-                p.note(if started { "local cluster started; it keeps running until `dev stop`" } else { "local cluster already running" });
+                p.note(if started {
+                    "local cluster started; it keeps running until `dev stop`"
+                } else {
+                    "local cluster already running"
+                });
                 p.line(format!("DATABASE_URL={url}"));
                 p.json(&json!({ "started": started, "database_url": url, "data_dir": cluster.data_dir }));
             }
             DevAction::Stop => {
                 let stopped = cluster.stop()?;
-                p.line(if stopped { "local cluster stopped" } else { "local cluster was not running" });
+                p.line(if stopped {
+                    "local cluster stopped"
+                } else {
+                    "local cluster was not running"
+                });
                 p.json(&json!({ "stopped": stopped }));
             }
             DevAction::Status => {
                 let s = cluster.status();
                 p.line(format!(
                     "local cluster: {}",
-                    if s.running { p.paint("running", Style::Good) } else if s.initialized { p.paint("stopped", Style::Warn) } else { "not created yet".into() }
+                    if s.running {
+                        p.paint("running", Style::Good)
+                    } else if s.initialized {
+                        p.paint("stopped", Style::Warn)
+                    } else {
+                        "not created yet".into()
+                    }
                 ));
                 p.line(format!("  data directory: {}", s.data_dir.display()));
                 if let Some(pid) = s.pid {
@@ -577,7 +668,10 @@ impl Context {
                 if let Some(v) = &s.version {
                     p.line(format!("  PostgreSQL:     {v}"));
                 }
-                p.line(format!("  size on disk:   {:.1} MiB", s.size_bytes as f64 / 1048576.0));
+                p.line(format!(
+                    "  size on disk:   {:.1} MiB",
+                    s.size_bytes as f64 / 1048576.0
+                ));
                 if let Some(u) = &s.url {
                     p.line(format!("  DATABASE_URL:   {u}"));
                 }
@@ -594,7 +688,13 @@ impl Context {
                 }
             }
             DevAction::Destroy { yes } => {
-                confirm(yes, &format!("dev destroy deletes the local cluster in {} with all its data", cluster.server_dir.display()))?;
+                confirm(
+                    yes,
+                    &format!(
+                        "dev destroy deletes the local cluster in {} with all its data",
+                        cluster.server_dir.display()
+                    ),
+                )?;
                 cluster.destroy()?;
                 p.line("local cluster destroyed");
                 p.json(&json!({ "destroyed": cluster.server_dir }));
@@ -605,10 +705,16 @@ impl Context {
 
     fn warn_about_anomalies(&self, set: &MigrationSet, status: &Status) {
         for u in &status.unknown {
-            self.printer.note(format!("warning: applied version {} is not in this binary's migrations", u.version));
+            self.printer.note(format!(
+                "warning: applied version {} is not in this binary's migrations",
+                u.version
+            ));
         }
         for c in status.changed() {
-            self.printer.note(format!("warning: {} was edited after it was applied", set.all()[c.index].dir_name));
+            self.printer.note(format!(
+                "warning: {} was edited after it was applied",
+                set.all()[c.index].dir_name
+            ));
         }
     }
 }
@@ -625,7 +731,9 @@ fn confirm(yes: bool, what: &str) -> Result<()> {
     }
     eprint!("{what}.\nType 'yes' to continue: ");
     let mut answer = String::new();
-    std::io::stdin().read_line(&mut answer).map_err(|e| Error::io("stdin", e))?;
+    std::io::stdin()
+        .read_line(&mut answer)
+        .map_err(|e| Error::io("stdin", e))?;
     if answer.trim().eq_ignore_ascii_case("yes") || answer.trim().eq_ignore_ascii_case("y") {
         Ok(())
     } else {

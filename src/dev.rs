@@ -318,7 +318,8 @@ impl LocalCluster {
             .output()
             .map_err(|e| Error::io(bins.bin("pg_ctl").display(), e))?;
         if !out.status.success() {
-            let log = std::fs::read_to_string(self.server_dir.join("server.log")).unwrap_or_default();
+            let log =
+                std::fs::read_to_string(self.server_dir.join("server.log")).unwrap_or_default();
             let tail: Vec<&str> = log.lines().rev().take(8).collect();
             return Err(Error::Server {
                 message: format!(
@@ -344,7 +345,10 @@ impl LocalCluster {
             .map_err(|e| Error::io(self.server_dir.display(), e))?;
         let gitignore = self.state_dir.join(".gitignore");
         if !gitignore.exists() {
-            let _ = std::fs::write(&gitignore, "# the local PostgreSQL cluster of ragchat-migrate\n*\n");
+            let _ = std::fs::write(
+                &gitignore,
+                "# the local PostgreSQL cluster of ragchat-migrate\n*\n",
+            );
         }
         user.own(&self.server_dir)?;
         if user.switch {
@@ -373,10 +377,9 @@ impl LocalCluster {
 
     fn create_database(&self) -> Result<()> {
         let url = self.socket_url()?;
-        let admin = url.conninfo(10).replace(
-            &format!("dbname={DATABASE}"),
-            "dbname=postgres",
-        );
+        let admin = url
+            .conninfo(10)
+            .replace(&format!("dbname={DATABASE}"), "dbname=postgres");
         let mut conn = PgConnection::establish(&admin).map_err(|e| Error::Connect {
             url: url.masked().to_string(),
             reason: e.to_string(),
@@ -432,13 +435,15 @@ fn platform_data_dir() -> Result<PathBuf> {
     if let Some(dir) = std::env::var_os("XDG_DATA_HOME").filter(|d| !d.is_empty()) {
         return Ok(PathBuf::from(dir).join("ragchat-migrate"));
     }
-    let home = std::env::var_os("HOME").filter(|h| !h.is_empty()).ok_or_else(|| {
-        Error::Usage(
-            "no project directory and no HOME to keep the local cluster in; fix: set \
+    let home = std::env::var_os("HOME")
+        .filter(|h| !h.is_empty())
+        .ok_or_else(|| {
+            Error::Usage(
+                "no project directory and no HOME to keep the local cluster in; fix: set \
              RAGCHAT_DEV_DIR or DATABASE_URL"
-                .into(),
-        )
-    })?;
+                    .into(),
+            )
+        })?;
     let home = PathBuf::from(home);
     Ok(if cfg!(target_os = "macos") {
         home.join("Library/Application Support/ragchat-migrate")

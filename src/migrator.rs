@@ -256,9 +256,10 @@ fn run_outside_transaction(
 ) -> Result<()> {
     let (sql, _) = step_sql(step, "NULL");
     conn.batch_execute(&format!("SET lock_timeout = {ddl_timeout}"))?;
-    let ran = conn
-        .batch_execute(sql)
-        .map_err(|e| failure(step, &e, 0, sql));
+    let ran = match conn.batch_execute(sql) {
+        Err(e) if !pg_error::is_empty_query(&e) => Err(failure(step, &e, 0, sql)),
+        _ => Ok(()),
+    };
     conn.batch_execute("RESET lock_timeout")?;
     ran?;
     let elapsed = format!("{}", started.elapsed().as_secs_f64() * 1000.0);

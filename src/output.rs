@@ -111,7 +111,9 @@ impl Observer for ProgressPrinter {
     fn waiting_for_lock(&mut self, holder_pid: Option<i32>) {
         self.printer.note(format!(
             "waiting for the migration lock, held by {} ...",
-            holder_pid.map_or("another session".to_string(), |p| format!("backend pid {p}"))
+            holder_pid.map_or("another session".to_string(), |p| format!(
+                "backend pid {p}"
+            ))
         ));
     }
 

@@ -60,3 +60,10 @@ mod tests {
         assert_eq!(line_of("é\nx", 3), Some(2));
     }
 }
+
+/// True when the server answered "empty query": the text held only comments
+/// or whitespace, so there was nothing to run. Diesel reports that answer
+/// (libpq's `PGRES_EMPTY_QUERY`) as an error with this fixed message.
+pub fn is_empty_query(error: &DieselError) -> bool {
+    matches!(error, DieselError::DatabaseError(_, info) if info.message() == "Received an empty query")
+}
