@@ -15,7 +15,7 @@ use crate::cluster::{self, ServerBinaries, ServerUser};
 use crate::database_url::DatabaseUrl;
 use crate::error::{Error, Result};
 use diesel::connection::SimpleConnection;
-use diesel::{Connection, PgConnection};
+use diesel::{Connection, PgConnection, RunQueryDsl};
 use nix::fcntl::{Flock, FlockArg};
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -282,9 +282,10 @@ impl LocalCluster {
         if self.running_pid().is_some() {
             return Ok(false);
         }
-        // A crash can leave postmaster.pid behind; the server would refuse to
-        // start if its pid now belongs to another process.
-        let _ = std::fs::remove_file(self.data_dir.join("postmaster.pid"));
+        self.remove_stale_lock_files();
+        // A `dev start` whose server has since died (a crash, a reboot) no
+        // longer asks for anything: who starts it now decides.
+        let _ = std::fs::remove_file(self.state_dir.join("keep-running"));
         let port = match self.port() {
             Some(p) if std::net::TcpListener::bind(("127.0.0.1", p)).is_ok() => p,
             _ => {
@@ -333,6 +334,22 @@ impl LocalCluster {
         }
         self.create_database()?;
         Ok(true)
+    }
+
+    /// A crash leaves `postmaster.pid` and the socket's `.s.PGSQL.*.lock`
+    /// behind, naming a pid that may now be a zombie or another process, and
+    /// the server refuses to start while they name a live pid. The caller
+    /// holds `cluster.lock` and found no server running, and the socket
+    /// directory is this cluster's alone, so they are stale.
+    fn remove_stale_lock_files(&self) {
+        let _ = std::fs::remove_file(self.data_dir.join("postmaster.pid"));
+        if let Ok(entries) = std::fs::read_dir(self.socket_dir()) {
+            for entry in entries.flatten() {
+                if entry.file_name().to_string_lossy().starts_with(".s.PGSQL.") {
+                    let _ = std::fs::remove_file(entry.path());
+                }
+            }
+        }
     }
 
     fn create(&self, bins: &ServerBinaries, user: &ServerUser) -> Result<()> {
@@ -384,13 +401,16 @@ impl LocalCluster {
             url: url.masked().to_string(),
             reason: e.to_string(),
         })?;
-        let exists = conn
-            .batch_execute(&format!(
-                "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = '{DATABASE}') \
-                 THEN RAISE EXCEPTION 'missing'; END IF; END $$"
-            ))
-            .is_ok();
-        if !exists {
+        #[derive(diesel::QueryableByName)]
+        struct Exists {
+            #[diesel(sql_type = diesel::sql_types::Bool)]
+            exists: bool,
+        }
+        let found: Exists = diesel::sql_query(format!(
+            "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = '{DATABASE}') AS exists"
+        ))
+        .get_result(&mut conn)?;
+        if !found.exists {
             conn.batch_execute(&format!("CREATE DATABASE {DATABASE}"))?;
         }
         Ok(())
