@@ -783,6 +783,7 @@ fn hypothetical_ledger(set: &MigrationSet, boundary: usize) -> Ledger {
                 }),
             })
             .collect(),
+        exists: boundary > 0,
     }
 }
 

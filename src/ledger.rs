@@ -96,6 +96,9 @@ pub struct SideRecord {
 pub struct Ledger {
     /// Applied versions, oldest first.
     pub applied: Vec<AppliedMigration>,
+    /// False when the database has no `__diesel_schema_migrations` table:
+    /// no Diesel-compatible tool ever migrated it.
+    pub exists: bool,
 }
 
 impl Ledger {
@@ -139,6 +142,27 @@ struct Row {
     duration_ms: Option<f64>,
     #[diesel(sql_type = Nullable<Text>)]
     applied_by: Option<String>,
+}
+
+/// Application relations (tables, views, sequences) in the current schema,
+/// the ledger aside: a database that has some but no ledger was set up by
+/// something else.
+pub fn unmanaged_relations(conn: &mut PgConnection) -> Result<Vec<String>> {
+    #[derive(QueryableByName)]
+    struct Name {
+        #[diesel(sql_type = Text)]
+        name: String,
+    }
+    let rows: Vec<Name> = diesel::sql_query(
+        "SELECT c.relname::text AS name FROM pg_class c \
+         JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') \
+           AND c.relname NOT IN ('__diesel_schema_migrations', '__ragchat_migrations') \
+           AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype IN ('a', 'i', 'e')) \
+         ORDER BY 1",
+    )
+    .load(conn)?;
+    Ok(rows.into_iter().map(|r| r.name).collect())
 }
 
 /// Reads the ledger without creating anything: a database that never saw a
@@ -185,7 +209,10 @@ pub fn read(conn: &mut PgConnection) -> Result<Ledger> {
             },
         })
         .collect();
-    Ok(Ledger { applied })
+    Ok(Ledger {
+        applied,
+        exists: true,
+    })
 }
 
 /// A SQL string literal (standard_conforming_strings, on by default since

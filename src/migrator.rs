@@ -97,6 +97,10 @@ pub fn run(
         if plan.is_empty() {
             return Ok(Vec::new());
         }
+        if !ledger.exists {
+            refuse_unmanaged_schema(conn)?;
+        }
+        watch_for_client_death(conn);
         let prelude = prelude_sql(set, &ledger);
         execute(conn, &plan, options, prelude, observer)
     })
@@ -145,6 +149,42 @@ pub fn with_lock<T>(
     let value = result?;
     released?;
     Ok(value)
+}
+
+/// A database with tables but no ledger was set up by something else (the
+/// seed's "Table already exists"): running the first migration over it would
+/// fail halfway or, worse, succeed on top of a different schema.
+fn refuse_unmanaged_schema(conn: &mut PgConnection) -> Result<()> {
+    let relations = ledger::unmanaged_relations(conn)?;
+    if relations.is_empty() {
+        return Ok(());
+    }
+    let shown: Vec<&str> = relations.iter().take(8).map(String::as_str).collect();
+    Err(Error::Refused(format!(
+        "refusing to migrate: the database already has {} table(s) or other relations ({}{}) \
+         but no migration ledger, so nothing records which migrations made them.\n  fix: if \
+         the original Python/Alembic system migrated it, run `ragchat-migrate adopt`; if its \
+         schema matches a migration, record that with `ragchat-migrate stamp <version>`; for a \
+         throwaway database, drop those tables and upgrade again",
+        relations.len(),
+        shown.join(", "),
+        if relations.len() > shown.len() {
+            ", ..."
+        } else {
+            ""
+        }
+    )))
+}
+
+/// Asks the server (PostgreSQL 14+) to notice within a second when this
+/// client dies, so a killed migrator's half-run migration is rolled back and
+/// its lock freed instead of running on. Older servers lack the setting, and
+/// then the message simply runs to its end.
+fn watch_for_client_death(conn: &mut PgConnection) {
+    let _ = conn.batch_execute(
+        "SELECT set_config('client_connection_check_interval', '1000', false) \
+         WHERE current_setting('server_version_num')::int >= 140000",
+    );
 }
 
 /// Creates the ledger tables when missing and takes over the checksums of

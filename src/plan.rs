@@ -505,7 +505,10 @@ mod tests {
             record: None,
         }));
         applied.sort_by(|a, b| a.version.cmp(&b.version));
-        Ledger { applied }
+        Ledger {
+            applied,
+            exists: true,
+        }
     }
 
     fn names(plan: &Plan) -> Vec<(Direction, String)> {
