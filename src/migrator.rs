@@ -95,6 +95,15 @@ pub fn run(
         let status = Status::new(set, &ledger);
         let plan = make_plan(set, &status, command, options)?;
         if plan.is_empty() {
+            // Versions another tool applied get their checksums recorded
+            // once, even when there is nothing to run.
+            let adopt = ledger::adopt_unrecorded_sql(&ledger, |v| set.by_version(v));
+            if !adopt.is_empty() {
+                conn.batch_execute(&format!(
+                    "BEGIN;\n{}{adopt}COMMIT;",
+                    ledger::CREATE_LEDGER_SQL
+                ))?;
+            }
             return Ok(Vec::new());
         }
         if !ledger.exists {

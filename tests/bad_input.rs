@@ -1,0 +1,95 @@
+//! Issue 4, "bad input never hurts": the cases that need the server set up
+//! for them (a password-checked role, a role without CREATE), asserting the
+//! message, the exit code, and that the database is unchanged.
+
+mod common;
+
+use assert_cmd::Command;
+use common::{server, TestDb};
+use diesel::connection::SimpleConnection;
+
+fn run(url: &str, args: &[&str]) -> (i32, String) {
+    let out = Command::cargo_bin("ragchat-migrate")
+        .unwrap()
+        .arg("--database-url")
+        .arg(url)
+        .args(args)
+        .env_remove("DATABASE_URL")
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code().unwrap_or(-1), text)
+}
+
+fn relations(db: &TestDb) -> Vec<String> {
+    db.lines(
+        "SELECT c.relname::text AS v FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE n.nspname = 'public' ORDER BY 1",
+    )
+}
+
+#[test]
+fn a_wrong_password_is_exit_1_with_the_fix_and_no_password_shown() {
+    let db = TestDb::new();
+    db.conn()
+        .batch_execute(
+            "DO $$ BEGIN CREATE ROLE pw_user LOGIN PASSWORD 'right-pw'; \
+             EXCEPTION WHEN duplicate_object THEN NULL; END $$",
+        )
+        .unwrap();
+    // This binary's cluster checks passwords for pw_user (and trusts everyone else).
+    let hba = server().root.join("data/pg_hba.conf");
+    let rules = std::fs::read_to_string(&hba).unwrap();
+    if !rules.starts_with("host all pw_user") {
+        std::fs::write(
+            &hba,
+            format!("host all pw_user 127.0.0.1/32 scram-sha-256\n{rules}"),
+        )
+        .unwrap();
+        db.conn().batch_execute("SELECT pg_reload_conf()").unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(300));
+    }
+    let url = format!(
+        "postgres://pw_user:WRONG-pw-123@127.0.0.1:{}/{}",
+        server().port,
+        db.name
+    );
+    let (code, text) = run(&url, &["upgrade"]);
+    assert_eq!(code, 1, "{text}");
+    assert!(text.contains("password authentication failed"), "{text}");
+    assert!(
+        text.contains("fix: check the user name and password"),
+        "{text}"
+    );
+    assert!(!text.contains("WRONG-pw-123"), "{text}");
+    assert!(relations(&db).is_empty());
+}
+
+#[test]
+fn no_permission_to_create_tables_is_exit_1_and_changes_nothing() {
+    let db = TestDb::new();
+    db.conn()
+        .batch_execute(
+            "DO $$ BEGIN CREATE ROLE limited_user LOGIN; \
+             EXCEPTION WHEN duplicate_object THEN NULL; END $$; \
+             REVOKE CREATE ON SCHEMA public FROM PUBLIC;",
+        )
+        .unwrap();
+    let url = format!(
+        "postgres://limited_user@127.0.0.1:{}/{}",
+        server().port,
+        db.name
+    );
+    let (code, text) = run(&url, &["upgrade"]);
+    assert_eq!(code, 1, "{text}");
+    assert!(
+        text.contains("permission denied for schema public"),
+        "{text}"
+    );
+    assert!(text.contains("2025-10-21-000000_initial_schema"), "{text}");
+    assert!(relations(&db).is_empty(), "{:?}", relations(&db));
+}
