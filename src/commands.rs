@@ -5,7 +5,7 @@
 use crate::cli::{Cli, Commands, DevAction, Global, SqlOptions};
 use crate::output::{Printer, ProgressPrinter, Style};
 use diesel::connection::SimpleConnection;
-use diesel::{Connection, PgConnection};
+use diesel::PgConnection;
 use ragchat_migrate::database_url::DatabaseUrl;
 use ragchat_migrate::dev::{self, LocalCluster};
 use ragchat_migrate::error::{Error, Result};
@@ -153,11 +153,7 @@ impl Context {
                 (session.url().clone(), Some(session))
             }
         };
-        let conninfo = url.conninfo(self.global.connect_timeout);
-        let conn = PgConnection::establish(&conninfo).map_err(|e| Error::Connect {
-            url: url.masked().to_string(),
-            reason: connection_reason(&e.to_string()),
-        })?;
+        let conn = url.connect(self.global.connect_timeout)?;
         Ok(Connected {
             conn,
             url,
@@ -260,7 +256,7 @@ impl Context {
         self.printer.json(&json!({
             "database": db.url.masked(),
             "current": current_json(&set, &status),
-            "head": set.all().last().map(|m| migration_json(m)),
+            "head": set.all().last().map(migration_json),
             "at_head": status.at_head(),
             "pending": status.pending().count(),
             "unknown": status.unknown.iter().map(|a| &a.version).collect::<Vec<_>>(),
@@ -744,25 +740,6 @@ fn confirm(yes: bool, what: &str) -> Result<()> {
 fn seconds(flag: &str, value: f64) -> Result<Duration> {
     Duration::try_from_secs_f64(value)
         .map_err(|_| Error::Usage(format!("{flag} must be a number of seconds, 0 or more")))
-}
-
-/// libpq's connection failure, with the likely fix for the common cases.
-fn connection_reason(message: &str) -> String {
-    let message = message.trim();
-    let fix = if message.contains("password authentication failed") {
-        "check the user name and password in the URL"
-    } else if message.contains("does not exist") && message.contains("database") {
-        "create the database (createdb NAME) or fix the name in the URL"
-    } else if message.contains("Connection refused") || message.contains("No such file") {
-        "start the server, or fix the host and port in the URL"
-    } else if message.contains("timeout") {
-        "check the host and any firewall, or raise --connect-timeout"
-    } else if message.contains("could not translate host name") {
-        "fix the host name in the URL"
-    } else {
-        "check the URL and that the server accepts connections"
-    };
-    format!("{message}\n  fix: {fix}")
 }
 
 /// The ledger a database at `boundary` (first `boundary` migrations applied) has.

@@ -78,6 +78,31 @@ impl DatabaseUrl {
         })
     }
 
+    /// The same server and credentials, another database. Rebuilt from
+    /// libpq's parsed options as a conninfo string, so every spelling of the
+    /// original works.
+    pub fn with_dbname(&self, dbname: &str) -> Result<Self> {
+        let options =
+            conninfo_parse(&self.conninfo).map_err(|reason| Error::InvalidUrl { reason })?;
+        let mut parts: Vec<String> = options
+            .into_iter()
+            .filter(|(k, _)| k != "dbname")
+            .map(|(k, v)| format!("{k}={}", conninfo_quote(&v)))
+            .collect();
+        parts.push(format!("dbname={}", conninfo_quote(dbname)));
+        Self::parse(&parts.join(" "))
+    }
+
+    /// Opens a connection, giving up after `timeout_secs`; a failure names
+    /// the masked URL, libpq's reason and the likely fix.
+    pub fn connect(&self, timeout_secs: u64) -> Result<diesel::PgConnection> {
+        use diesel::Connection;
+        diesel::PgConnection::establish(&self.conninfo(timeout_secs)).map_err(|e| Error::Connect {
+            url: self.masked.clone(),
+            reason: connection_reason(&e.to_string()),
+        })
+    }
+
     /// The URL as shown to people: `postgres://user:***@host:port/db`.
     pub fn masked(&self) -> &str {
         &self.masked
@@ -194,6 +219,30 @@ fn conninfo_parse(conninfo: &str) -> std::result::Result<Vec<(String, String)>, 
     }
 }
 
+/// libpq's connection failure, with the likely fix for the common cases.
+fn connection_reason(message: &str) -> String {
+    let message = message.trim();
+    let fix = if message.contains("password authentication failed") {
+        "check the user name and password in the URL"
+    } else if message.contains("does not exist") && message.contains("database") {
+        "create the database (createdb NAME) or fix the name in the URL"
+    } else if message.contains("Connection refused") || message.contains("No such file") {
+        "start the server, or fix the host and port in the URL"
+    } else if message.contains("timeout") {
+        "check the host and any firewall, or raise --connect-timeout"
+    } else if message.contains("could not translate host name") {
+        "fix the host name in the URL"
+    } else {
+        "check the URL and that the server accepts connections"
+    };
+    format!("{message}\n  fix: {fix}")
+}
+
+/// A conninfo value in single quotes (backslash and quote escaped).
+pub(crate) fn conninfo_quote(value: &str) -> String {
+    format!("'{}'", value.replace('\\', "\\\\").replace('\'', "\\'"))
+}
+
 /// Removes any password that appears in the raw input from an error text.
 fn scrub(message: &str, raw: &str) -> String {
     let mut secrets = Vec::new();
@@ -254,6 +303,21 @@ mod tests {
             assert!(!format!("{url} {url:?}").contains("secret"));
             assert_eq!(url.dbname(), Some("x"));
         }
+    }
+
+    #[test]
+    fn another_database_on_the_same_server() {
+        let url = DatabaseUrl::parse("postgresql+asyncpg://u:p w'x@db:5433/main?sslmode=disable")
+            .unwrap()
+            .with_dbname("scratch_1")
+            .unwrap();
+        assert_eq!(url.masked(), "postgres://u:***@db:5433/scratch_1");
+        assert_eq!(url.dbname(), Some("scratch_1"));
+        let info = url.conninfo(5);
+        assert!(
+            info.contains("password='p w\\'x'") && info.contains("sslmode='disable'"),
+            "{info}"
+        );
     }
 
     #[test]

@@ -15,7 +15,7 @@ use crate::cluster::{self, ServerBinaries, ServerUser};
 use crate::database_url::DatabaseUrl;
 use crate::error::{Error, Result};
 use diesel::connection::SimpleConnection;
-use diesel::{Connection, PgConnection, RunQueryDsl};
+use diesel::RunQueryDsl;
 use nix::fcntl::{Flock, FlockArg};
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -184,8 +184,8 @@ impl LocalCluster {
         let port = self.port().unwrap_or(5432);
         DatabaseUrl::parse(&format!(
             "host={} port={port} user={} dbname={DATABASE}",
-            quote(&self.socket_dir().to_string_lossy()),
-            quote(&Self::superuser())
+            crate::database_url::conninfo_quote(&self.socket_dir().to_string_lossy()),
+            crate::database_url::conninfo_quote(&Self::superuser())
         ))
     }
 
@@ -302,7 +302,7 @@ impl LocalCluster {
         }
         let options: Vec<String> = cluster::server_args(port, &socket_dir, false)
             .into_iter()
-            .map(|a| quote(&a.to_string_lossy()))
+            .map(|a| crate::database_url::conninfo_quote(&a.to_string_lossy()))
             .chain(["-c".into(), "unix_socket_permissions=0700".into()])
             .collect();
         let out = user
@@ -394,13 +394,7 @@ impl LocalCluster {
 
     fn create_database(&self) -> Result<()> {
         let url = self.socket_url()?;
-        let admin = url
-            .conninfo(10)
-            .replace(&format!("dbname={DATABASE}"), "dbname=postgres");
-        let mut conn = PgConnection::establish(&admin).map_err(|e| Error::Connect {
-            url: url.masked().to_string(),
-            reason: e.to_string(),
-        })?;
+        let mut conn = url.with_dbname("postgres")?.connect(10)?;
         #[derive(diesel::QueryableByName)]
         struct Exists {
             #[diesel(sql_type = diesel::sql_types::Bool)]
@@ -443,12 +437,6 @@ impl LocalCluster {
             })
         }
     }
-}
-
-/// Quotes a value for a conninfo string or pg_ctl's `-o` (both accept
-/// single quotes with backslash escapes).
-fn quote(value: &str) -> String {
-    format!("'{}'", value.replace('\\', "\\\\").replace('\'', "\\'"))
 }
 
 fn platform_data_dir() -> Result<PathBuf> {

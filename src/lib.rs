@@ -15,6 +15,7 @@
 //! println!("{} migration(s) applied", applied.len());
 //! ```
 
+pub mod catalog;
 pub mod cluster;
 pub mod database_url;
 pub mod dev;
@@ -27,6 +28,7 @@ pub mod pg_error;
 pub mod plan;
 pub mod pool;
 pub mod schema;
+pub mod scratch;
 pub mod script;
 pub mod source;
 pub mod target;

@@ -46,6 +46,13 @@ pub fn line_of(text: &str, char_position: usize) -> Option<usize> {
     None
 }
 
+/// True when the server answered "empty query": the text held only comments
+/// or whitespace, so there was nothing to run. Diesel reports that answer
+/// (libpq's `PGRES_EMPTY_QUERY`) as an error with this fixed message.
+pub fn is_empty_query(error: &DieselError) -> bool {
+    matches!(error, DieselError::DatabaseError(_, info) if info.message() == "Received an empty query")
+}
+
 #[cfg(test)]
 mod tests {
     use super::line_of;
@@ -59,11 +66,4 @@ mod tests {
         assert_eq!(line_of(sql, 0), None);
         assert_eq!(line_of("é\nx", 3), Some(2));
     }
-}
-
-/// True when the server answered "empty query": the text held only comments
-/// or whitespace, so there was nothing to run. Diesel reports that answer
-/// (libpq's `PGRES_EMPTY_QUERY`) as an error with this fixed message.
-pub fn is_empty_query(error: &DieselError) -> bool {
-    matches!(error, DieselError::DatabaseError(_, info) if info.message() == "Received an empty query")
 }

@@ -88,7 +88,7 @@ impl MigrationSet {
             Source::Embedded => {
                 let listed = MigrationSource::<Pg>::migrations(&MIGRATIONS)
                     .map_err(|e| invalid("embedded migrations", e.to_string()))?;
-                Self::from_listing(listed, |dir_name| embedded_files(dir_name))
+                Self::from_listing(listed, embedded_files)
             }
             Source::Directory(dir) => {
                 if !dir.is_dir() {

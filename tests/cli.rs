@@ -677,10 +677,13 @@ fn single_transaction_failure_changes_nothing_at_all() {
     );
 }
 
+/// Writes one malformed migration into a directory.
+type MakeDir = dyn Fn(&Path);
+
 #[test]
 fn malformed_migration_directories_are_exit_2_naming_the_file() {
     let db = TestDb::new();
-    let cases: Vec<(&str, Box<dyn Fn(&Path)>)> = vec![
+    let cases: Vec<(&str, Box<MakeDir>)> = vec![
         (
             "up.sql",
             Box::new(|d: &Path| {

@@ -128,15 +128,14 @@ fn sweep_stale_roots() {
 }
 
 /// PR_SET_PDEATHSIG fires when the spawning *thread* ends, so the server is
-/// spawned from a thread that lives as long as the process.
+/// spawned from a thread that lives exactly as long as the server: it waits
+/// on (and so reaps) the server, and the process exit ends it.
 fn spawn_from_immortal_thread(mut cmd: Command) -> i32 {
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
-        let child = cmd.spawn().expect("spawn postgres");
+        let mut child = cmd.spawn().expect("spawn postgres");
         tx.send(child.id() as i32).unwrap();
-        loop {
-            std::thread::park();
-        }
+        let _ = child.wait();
     });
     rx.recv().unwrap()
 }
@@ -147,24 +146,17 @@ extern "C" fn shutdown_at_exit() {
     }
 }
 
+/// Fast shutdown, then waits until the server's thread has reaped it.
 fn stop(pid: i32, root: &Path) {
     use nix::sys::signal::{kill, Signal};
-    use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
     let pid = nix::unistd::Pid::from_raw(pid);
     let _ = kill(pid, Signal::SIGINT);
     let started = Instant::now();
-    loop {
-        match waitpid(pid, Some(WaitPidFlag::WNOHANG)) {
-            Ok(WaitStatus::StillAlive) if started.elapsed() < Duration::from_secs(15) => {
-                std::thread::sleep(Duration::from_millis(10))
-            }
-            Ok(WaitStatus::StillAlive) => {
-                let _ = kill(pid, Signal::SIGKILL);
-                let _ = waitpid(pid, None);
-                break;
-            }
-            _ => break,
+    while kill(pid, None).is_ok() {
+        if started.elapsed() > Duration::from_secs(15) {
+            let _ = kill(pid, Signal::SIGKILL);
         }
+        std::thread::sleep(Duration::from_millis(10));
     }
     let _ = std::fs::remove_dir_all(root);
 }

@@ -1,0 +1,110 @@
+//! Scratch databases: created next to the target (same server, so the same
+//! version and extensions), used to see what the migrations produce, and
+//! dropped afterwards. The target's own data is never touched. When the
+//! target's role may not create databases, the embedded local cluster is used
+//! instead.
+
+use crate::database_url::DatabaseUrl;
+use crate::dev::{LocalCluster, Session};
+use crate::error::{Error, Result};
+use diesel::connection::SimpleConnection;
+use diesel::PgConnection;
+
+/// A database that exists for the duration of one check.
+pub struct ScratchDb {
+    name: String,
+    url: DatabaseUrl,
+    admin: DatabaseUrl,
+    connect_timeout: u64,
+    keep: bool,
+    /// Keeps the local cluster running while the scratch database lives there.
+    _local: Option<Session>,
+}
+
+impl ScratchDb {
+    /// Creates an empty scratch database on the server of `target` (whose
+    /// connection is `target_conn`), or on the local cluster when the target
+    /// refuses `CREATE DATABASE`.
+    pub fn create(
+        target: &DatabaseUrl,
+        target_conn: &mut PgConnection,
+        connect_timeout: u64,
+    ) -> Result<Self> {
+        let name = format!(
+            "ragchat_scratch_{}_{}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.subsec_nanos())
+                .unwrap_or(0)
+        );
+        // template0: a template1 that someone filled must not leak into the check.
+        let create = format!("CREATE DATABASE {name} TEMPLATE template0");
+        match target_conn.batch_execute(&create) {
+            Ok(()) => Ok(ScratchDb {
+                url: target.with_dbname(&name)?,
+                admin: target.clone(),
+                name,
+                connect_timeout,
+                keep: false,
+                _local: None,
+            }),
+            Err(e) if crate::pg_error::describe(&e).contains("permission denied") => {
+                let session = LocalCluster::locate()?.use_for_command().map_err(|local| {
+                    Error::Refused(format!(
+                        "the role of {target} may not create the scratch database this check \
+                         needs, and the local cluster is not available either ({local}).\n  \
+                         fix: grant CREATEDB to the role, or install the PostgreSQL server \
+                         package so the local cluster can be used"
+                    ))
+                })?;
+                let admin = session.url().clone();
+                let mut conn = admin.connect(connect_timeout)?;
+                conn.batch_execute(&create)?;
+                Ok(ScratchDb {
+                    url: admin.with_dbname(&name)?,
+                    admin,
+                    name,
+                    connect_timeout,
+                    keep: false,
+                    _local: Some(session),
+                })
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// A new connection to the scratch database.
+    pub fn connect(&self) -> Result<PgConnection> {
+        self.url.connect(self.connect_timeout)
+    }
+
+    /// The scratch database's URL (masked when displayed).
+    pub fn url(&self) -> &DatabaseUrl {
+        &self.url
+    }
+
+    /// The scratch database's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Leave the database in place when this value is dropped (`--keep`).
+    pub fn keep(&mut self) {
+        self.keep = true;
+    }
+}
+
+impl Drop for ScratchDb {
+    fn drop(&mut self) {
+        if self.keep {
+            return;
+        }
+        if let Ok(mut conn) = self.admin.connect(self.connect_timeout) {
+            let _ = conn.batch_execute(&format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ));
+        }
+    }
+}
