@@ -165,6 +165,10 @@ pub enum Commands {
         /// Also forget applied versions this binary does not know.
         #[arg(long)]
         purge: bool,
+        /// Record it even though the live schema differs from what the
+        /// migrations up to TARGET produce.
+        #[arg(long)]
+        force: bool,
         #[command(flatten)]
         sql: SqlOptions,
     },
@@ -174,8 +178,17 @@ pub enum Commands {
         /// The version (or unique prefix, or directory name) to accept.
         target: String,
     },
-    /// CI gate: exit 0 at head with nothing changed or unknown, else exit 3.
+    /// CI gate: exit 0 at head with nothing edited, unknown or drifted, else exit 3.
     Check,
+    /// Prove every migration reversible on a scratch database (up, down, up).
+    Verify {
+        /// Leave the scratch database in place for inspection.
+        #[arg(long)]
+        keep: bool,
+    },
+    /// Take over a database migrated by the original Python system
+    /// (alembic_version = 001), after checking its schema fact by fact.
+    Adopt,
     /// Manage the local PostgreSQL cluster used when no database is configured.
     Dev {
         /// What to do with it.

@@ -12,9 +12,11 @@ use ragchat_migrate::error::{Error, Result};
 use ragchat_migrate::ledger::{self, AppliedMigration, Ledger, SideRecord};
 use ragchat_migrate::migrator::{self, Command, RunOptions};
 use ragchat_migrate::plan::{self, Status};
+use ragchat_migrate::scratch::ScratchDb;
 use ragchat_migrate::script::{self, ScriptOptions};
 use ragchat_migrate::source::{MigrationScript, MigrationSet, Source};
 use ragchat_migrate::target::{resolve_revision, Target};
+use ragchat_migrate::{adopt, catalog, drift, verify};
 use serde_json::{json, Value};
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -81,9 +83,16 @@ pub fn run(cli: Cli, printer: Printer) -> Result<u8> {
             name,
             no_transaction,
         } => ctx.create(&name, no_transaction),
-        Commands::Stamp { target, purge, sql } => ctx.stamp(&target.parse()?, purge, &sql),
+        Commands::Stamp {
+            target,
+            purge,
+            force,
+            sql,
+        } => ctx.stamp(&target.parse()?, purge, force, &sql),
         Commands::Accept { target } => ctx.accept(&target),
         Commands::Check => ctx.check(),
+        Commands::Verify { keep } => ctx.verify(keep),
+        Commands::Adopt => ctx.adopt(),
         Commands::Dev { action } => ctx.dev(action),
         Commands::Completions { shell } => {
             use clap::CommandFactory;
@@ -465,7 +474,7 @@ impl Context {
             })
     }
 
-    fn stamp(&self, target: &Target, purge: bool, sql: &SqlOptions) -> Result<u8> {
+    fn stamp(&self, target: &Target, purge: bool, force: bool, sql: &SqlOptions) -> Result<u8> {
         let set = self.load_set()?;
         if let Target::Revision(r) = target {
             resolve_revision(&set, r)?;
@@ -485,11 +494,15 @@ impl Context {
             return Ok(0);
         }
         let mut db = self.connect()?;
+        let db_url = db.url.clone();
         let timeout = seconds("--lock-timeout", self.global.lock_timeout)?;
         let (recorded, forgot) =
             migrator::with_lock(&mut db.conn, timeout, &mut self.observer(), |conn, _| {
                 let status = Status::new(&set, &ledger::read(conn)?);
                 let stamp = plan::stamp(&set, &status, target, purge)?;
+                if !force {
+                    self.refuse_stamp_over_other_schema(&db_url, conn, &set, &status, &stamp)?;
+                }
                 let counts = (stamp.record.len(), stamp.forget.len());
                 if counts != (0, 0) {
                     conn.batch_execute(&script::render_stamp(&stamp, "stamp", true))?;
@@ -579,11 +592,25 @@ impl Context {
             .filter(|s| s.out_of_order)
             .map(|s| set.all()[s.index].dir_name.as_str())
             .collect();
-        let ok = pending.is_empty() && changed.is_empty() && status.unknown.is_empty();
+        let expected = drift::expected_schema(
+            &db.url,
+            &mut db.conn,
+            self.global.connect_timeout,
+            &set,
+            drift::applied_migrations(&set, &status),
+        )?;
+        let drifted: Vec<String> = drift::compare(&expected, &mut db.conn)?
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        let ok = pending.is_empty()
+            && changed.is_empty()
+            && status.unknown.is_empty()
+            && drifted.is_empty();
         let p = &self.printer;
         if ok {
             p.line(format!(
-                "{} at head, nothing changed or unknown: {}",
+                "{} at head, nothing edited, unknown or drifted: {}",
                 p.paint("ok:", Style::Good),
                 describe_current(&set, &status)
             ));
@@ -608,6 +635,12 @@ impl Context {
             for o in &out_of_order {
                 p.line(format!("  out of order: {o}"));
             }
+            if !drifted.is_empty() {
+                p.line("  drift: the schema differs from what the applied migrations produce (- missing here, + only here, ~ different):");
+                for d in &drifted {
+                    p.line(format!("    {d}"));
+                }
+            }
         }
         p.json(&json!({
             "ok": ok,
@@ -617,6 +650,7 @@ impl Context {
             "changed": changed,
             "unknown": status.unknown.iter().map(|a| &a.version).collect::<Vec<_>>(),
             "out_of_order": out_of_order,
+            "drift": drifted,
         }));
         Ok(if ok { 0 } else { CHECK_FAILED })
     }
@@ -696,6 +730,118 @@ impl Context {
                 p.json(&json!({ "destroyed": cluster.server_dir }));
             }
         }
+        Ok(0)
+    }
+
+    /// Stamping records a schema as made by migrations: when the database
+    /// has objects, they must be what those migrations make.
+    fn refuse_stamp_over_other_schema(
+        &self,
+        url: &DatabaseUrl,
+        conn: &mut PgConnection,
+        set: &MigrationSet,
+        status: &Status,
+        stamp: &plan::StampPlan,
+    ) -> Result<()> {
+        if catalog::snapshot(conn)?.is_empty() {
+            return Ok(());
+        }
+        let after: Vec<&MigrationScript> = set
+            .all()
+            .iter()
+            .enumerate()
+            .filter(|(i, m)| {
+                let applied =
+                    status.migrations[*i].applied.is_some() && !stamp.forget.contains(&m.version);
+                applied || stamp.record.iter().any(|r| r.version == m.version)
+            })
+            .map(|(_, m)| m)
+            .collect();
+        let expected = drift::expected_schema(url, conn, self.global.connect_timeout, set, after)?;
+        let changes = drift::compare(&expected, conn)?;
+        if changes.is_empty() {
+            return Ok(());
+        }
+        Err(Error::Refused(format!(
+            "refusing to stamp: the live schema is not what those migrations produce \
+             (- missing here, + only here, ~ different):\n{}\n  fix: stamp the version the \
+             schema really is at, bring the schema in line, or pass --force if you are sure",
+            drift::render(&changes)
+        )))
+    }
+
+    fn verify(&self, keep: bool) -> Result<u8> {
+        let set = self.load_set()?;
+        let mut db = self.connect()?;
+        let mut scratch = ScratchDb::create(&db.url, &mut db.conn, self.global.connect_timeout)?;
+        if keep {
+            scratch.keep();
+        }
+        let mut conn = scratch.connect()?;
+        let p = self.printer;
+        let report = verify::verify(&mut conn, &set, &mut |v| {
+            let verdict = if v.ok {
+                p.paint("PASS", Style::Good)
+            } else {
+                p.paint("FAIL", Style::Bad)
+            };
+            let took = p.paint(&format!("({:.1} ms)", v.duration_ms), Style::Dim);
+            p.line(format!("{verdict} {}  {took}", v.name));
+            for problem in &v.problems {
+                p.line(format!("       {}: {}", problem.stage, problem.detail));
+                for line in &problem.diff {
+                    p.line(format!("         {line}"));
+                }
+            }
+        })?;
+        drop(conn);
+        if keep {
+            p.note(format!("kept the scratch database {}", scratch.url()));
+        }
+        p.line(if report.ok {
+            format!(
+                "verified {} migration(s): every one reverts cleanly",
+                report.migrations.len()
+            )
+        } else {
+            "verification failed".to_string()
+        });
+        p.json(&json!({
+            "ok": report.ok,
+            "database": db.url.masked(),
+            "scratch_database": scratch.name(),
+            "kept": keep,
+            "migrations": report.migrations,
+            "round_trip": report.round_trip,
+        }));
+        Ok(if report.ok { 0 } else { 1 })
+    }
+
+    fn adopt(&self) -> Result<u8> {
+        let set = self.load_set()?;
+        let mut db = self.connect()?;
+        let url = db.url.clone();
+        let timeout = seconds("--lock-timeout", self.global.lock_timeout)?;
+        let connect_timeout = self.global.connect_timeout;
+        let adoption =
+            migrator::with_lock(&mut db.conn, timeout, &mut self.observer(), |conn, _| {
+                adopt::adopt(&url, conn, connect_timeout, &set)
+            })?;
+        let p = &self.printer;
+        p.line(format!(
+            "adopted the database of Alembic revision {}: its schema matches, and it is now \
+             managed by ragchat-migrate (alembic_version was left in place)",
+            adoption.alembic_revision
+        ));
+        for m in &adoption.recorded {
+            p.line(format!("  recorded {m} as applied"));
+        }
+        for c in &adoption.created {
+            p.line(format!(
+                "  created {c} (the Python system refreshed updated_at in its ORM)"
+            ));
+        }
+        p.json(&json!({ "database": db.url.masked(), "adoption": adoption }));
         Ok(0)
     }
 

@@ -15,10 +15,12 @@
 //! println!("{} migration(s) applied", applied.len());
 //! ```
 
+pub mod adopt;
 pub mod catalog;
 pub mod cluster;
 pub mod database_url;
 pub mod dev;
+pub mod drift;
 pub mod error;
 pub mod ledger;
 pub mod lock;
@@ -32,6 +34,7 @@ pub mod scratch;
 pub mod script;
 pub mod source;
 pub mod target;
+pub mod verify;
 
 pub use error::{Error, Result};
 pub use source::{MigrationSet, Source, MIGRATIONS};

@@ -13,7 +13,7 @@ use crate::ledger::{self, Ledger, RecordedBy};
 use crate::lock;
 use crate::pg_error;
 use crate::plan::{self, Direction, Plan, Status, Step};
-use crate::source::MigrationSet;
+use crate::source::{MigrationScript, MigrationSet};
 use crate::target::Target;
 use diesel::connection::SimpleConnection;
 use diesel::PgConnection;
@@ -112,6 +112,24 @@ pub fn run(
         watch_for_client_death(conn);
         let prelude = prelude_sql(set, &ledger);
         execute(conn, &plan, options, prelude, observer)
+    })
+}
+
+/// Applies exactly `migrations`, in order, under the lock: how a scratch
+/// database is brought to the state a live one records (gaps included).
+pub fn apply_exactly(
+    conn: &mut PgConnection,
+    set: &MigrationSet,
+    migrations: Vec<&MigrationScript>,
+    options: &RunOptions,
+) -> Result<Vec<StepReport>> {
+    if migrations.is_empty() {
+        return Ok(Vec::new());
+    }
+    with_lock(conn, options.lock_timeout, &mut Silent, |conn, observer| {
+        let ledger = ledger::read(conn)?;
+        let prelude = prelude_sql(set, &ledger);
+        execute(conn, &Plan::up(migrations), options, prelude, observer)
     })
 }
 

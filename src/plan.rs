@@ -37,7 +37,8 @@ pub struct Plan<'s> {
 }
 
 impl<'s> Plan<'s> {
-    fn up(migrations: impl IntoIterator<Item = &'s MigrationScript>) -> Self {
+    /// A plan that applies exactly these migrations, in this order.
+    pub fn up(migrations: impl IntoIterator<Item = &'s MigrationScript>) -> Self {
         Plan {
             steps: migrations
                 .into_iter()

@@ -30,8 +30,23 @@ impl ScratchDb {
         target_conn: &mut PgConnection,
         connect_timeout: u64,
     ) -> Result<Self> {
+        // Named after the target so that it is clear whose it is; PostgreSQL
+        // names stop at 63 bytes.
+        let owner: String = target
+            .dbname()
+            .unwrap_or("db")
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() {
+                    c.to_ascii_lowercase()
+                } else {
+                    '_'
+                }
+            })
+            .take(24)
+            .collect();
         let name = format!(
-            "ragchat_scratch_{}_{}",
+            "ragchat_scratch_{owner}_{}_{}",
             std::process::id(),
             std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)

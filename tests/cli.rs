@@ -463,7 +463,7 @@ fn stamp_writes_only_the_ledger() {
     assert_eq!(ok(&db, &["current"]).trim(), "base");
     assert!(ledger(&db).is_empty());
     ok(&db, &["upgrade"]);
-    ok(&db, &["stamp", "base"]);
+    ok(&db, &["stamp", "base", "--force"]);
     assert_eq!(
         db.catalog(),
         reference_catalog(),

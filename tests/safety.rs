@@ -247,12 +247,10 @@ fn an_edited_applied_migration_is_refused_shown_and_can_be_accepted() {
     );
     assert_eq!(run(&db, Some(dir.path()), &["upgrade"]).code, 0);
     let before = ragchat_migrate::source::sha256_hex("CREATE TABLE one (id int);\n");
-    std::fs::write(
-        dir.path().join("2030-01-01-000000_one/up.sql"),
-        "CREATE TABLE one (id bigint);\n",
-    )
-    .unwrap();
-    let after = ragchat_migrate::source::sha256_hex("CREATE TABLE one (id bigint);\n");
+    // A harmless edit: a comment.
+    let edited = "-- the first table\nCREATE TABLE one (id int);\n";
+    std::fs::write(dir.path().join("2030-01-01-000000_one/up.sql"), edited).unwrap();
+    let after = ragchat_migrate::source::sha256_hex(edited);
     write_migration(
         dir.path(),
         "2030-01-02-000000_two",
@@ -291,6 +289,27 @@ fn an_edited_applied_migration_is_refused_shown_and_can_be_accepted() {
     );
     assert_eq!(run(&db, Some(dir.path()), &["upgrade"]).code, 0);
     assert_eq!(run(&db, Some(dir.path()), &["check"]).code, 0);
+
+    // Accepting an edit that is not harmless does not hide it: check sees
+    // the live table differ from what the edited file produces.
+    std::fs::write(
+        dir.path().join("2030-01-01-000000_one/up.sql"),
+        "CREATE TABLE one (id bigint);\n",
+    )
+    .unwrap();
+    assert_eq!(
+        run(&db, Some(dir.path()), &["accept", "20300101000000"]).code,
+        0
+    );
+    let check = run(&db, Some(dir.path()), &["check"]);
+    assert_eq!(check.code, 3);
+    assert!(
+        check
+            .stdout
+            .contains("~ column one.id type bigint -> integer"),
+        "{}",
+        check.stdout
+    );
 }
 
 #[test]
