@@ -194,28 +194,38 @@ impl ServerUser {
     }
 }
 
-/// Runs `initdb` for a new cluster with trust authentication for local
-/// connections and the given superuser name.
+/// How a new cluster authenticates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Auth<'a> {
+    /// Trust every local connection (throwaway test clusters).
+    TrustAll,
+    /// Trust the unix socket (its directory and mode keep others out);
+    /// TCP needs the superuser's password, read by initdb from this file.
+    SocketTrustTcpPassword(&'a Path),
+}
+
+/// Runs `initdb` for a new cluster with the given superuser name.
 pub fn initdb(
     bins: &ServerBinaries,
     user: &ServerUser,
     data: &Path,
     superuser: &str,
+    auth: Auth,
 ) -> Result<()> {
-    let out = user
-        .command(bins.bin("initdb"))
-        .arg("-D")
+    let mut cmd = user.command(bins.bin("initdb"));
+    cmd.arg("-D")
         .arg(data)
-        .args([
-            "-U",
-            superuser,
-            "-A",
-            "trust",
-            "-E",
-            "UTF8",
-            "--locale=C",
-            "-N",
-        ])
+        .args(["-U", superuser, "-E", "UTF8", "--locale=C", "-N"]);
+    match auth {
+        Auth::TrustAll => {
+            cmd.args(["-A", "trust"]);
+        }
+        Auth::SocketTrustTcpPassword(pwfile) => {
+            cmd.args(["--auth-local=trust", "--auth-host=scram-sha-256"])
+                .arg(format!("--pwfile={}", pwfile.display()));
+        }
+    }
+    let out = cmd
         .stdin(Stdio::null())
         .output()
         .map_err(|e| Error::io(bins.bin("initdb").display(), e))?;

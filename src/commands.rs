@@ -9,7 +9,7 @@ use diesel::PgConnection;
 use ragchat_migrate::database_url::DatabaseUrl;
 use ragchat_migrate::dev::{self, LocalCluster};
 use ragchat_migrate::error::{Error, Result};
-use ragchat_migrate::ledger::{self, AppliedMigration, Ledger, SideRecord};
+use ragchat_migrate::ledger::{self, AppliedMigration, Ledger};
 use ragchat_migrate::migrator::{self, Command, RunOptions};
 use ragchat_migrate::plan::{self, Status};
 use ragchat_migrate::scratch::ScratchDb;
@@ -235,7 +235,7 @@ impl Context {
         sql: &SqlOptions,
     ) -> Result<u8> {
         let from = from_boundary(set, sql.from.as_deref())?;
-        let status = Status::new(set, &hypothetical_ledger(set, from));
+        let status = Status::new(set, &Ledger::assuming_applied(&set.all()[..from]));
         let plan = migrator::make_plan(set, &status, command, options)?;
         let title = format!(
             "ragchat-migrate {name} --sql (from {}): {} step(s)",
@@ -250,6 +250,7 @@ impl Context {
                 ScriptOptions {
                     single_transaction: options.single_transaction,
                     create_ledger: from == 0,
+                    ddl_lock_timeout: options.ddl_lock_timeout,
                 },
             )
         );
@@ -481,7 +482,7 @@ impl Context {
         }
         if sql.sql {
             let from = from_boundary(&set, sql.from.as_deref())?;
-            let status = Status::new(&set, &hypothetical_ledger(&set, from));
+            let status = Status::new(&set, &Ledger::assuming_applied(&set.all()[..from]));
             let stamp = plan::stamp(&set, &status, target, purge)?;
             print!(
                 "{}",
@@ -705,6 +706,12 @@ impl Context {
                 if let Some(u) = &s.url {
                     p.line(format!("  DATABASE_URL:   {u}"));
                 }
+                if let Some(port) = s.port {
+                    p.line(format!(
+                        "  TCP:            127.0.0.1:{port} (password in {})",
+                        cluster.password_file().display()
+                    ));
+                }
                 p.json(&serde_json::to_value(&s).unwrap_or(Value::Null));
             }
             DevAction::Url => {
@@ -886,28 +893,6 @@ fn confirm(yes: bool, what: &str) -> Result<()> {
 fn seconds(flag: &str, value: f64) -> Result<Duration> {
     Duration::try_from_secs_f64(value)
         .map_err(|_| Error::Usage(format!("{flag} must be a number of seconds, 0 or more")))
-}
-
-/// The ledger a database at `boundary` (first `boundary` migrations applied) has.
-fn hypothetical_ledger(set: &MigrationSet, boundary: usize) -> Ledger {
-    Ledger {
-        applied: set.all()[..boundary]
-            .iter()
-            .map(|m| AppliedMigration {
-                version: m.version.clone(),
-                run_on: chrono::NaiveDateTime::default(),
-                record: Some(SideRecord {
-                    dir_name: m.dir_name.clone(),
-                    up_sha256: m.up_sha256.clone(),
-                    down_sha256: m.down_sha256.clone(),
-                    applied_at: chrono::DateTime::default(),
-                    duration_ms: None,
-                    applied_by: "offline".into(),
-                }),
-            })
-            .collect(),
-        exists: boundary > 0,
-    }
 }
 
 /// `--from TARGET` as the number of migrations applied at the start.

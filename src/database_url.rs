@@ -30,6 +30,16 @@ impl std::fmt::Display for DatabaseUrl {
 impl DatabaseUrl {
     /// Parses a URL or key/value conninfo string.
     pub fn parse(raw: &str) -> Result<Self> {
+        // Whatever went wrong, the message must not carry the password.
+        Self::parse_unscrubbed(raw).map_err(|e| match e {
+            Error::InvalidUrl { reason } => Error::InvalidUrl {
+                reason: scrub(&reason, raw),
+            },
+            other => other,
+        })
+    }
+
+    fn parse_unscrubbed(raw: &str) -> Result<Self> {
         let raw = raw.trim();
         if raw.is_empty() {
             return Err(Error::InvalidUrl {
@@ -171,12 +181,75 @@ fn normalise_scheme(raw: &str) -> Result<String> {
     }
     match driver {
         None | Some("asyncpg") | Some("psycopg2") | Some("psycopg") | Some("pg8000") => {
-            Ok(format!("postgresql://{rest}"))
+            Ok(format!("postgresql://{}", libpq_authority_and_query(rest)))
         }
         Some(other) => Err(Error::InvalidUrl {
             reason: format!("unknown driver `+{other}` in `{scheme}://`"),
         }),
     }
+}
+
+/// SQLAlchemy and asyncpg take the user info up to the last `@` and accept
+/// `/`, `?`, `#` and `@` in a password as they are; libpq stops at the first
+/// `/` and would read part of the password as the host (and print it). So the
+/// user info is percent-encoded here. asyncpg's `ssl=` becomes libpq's
+/// `sslmode=`.
+fn libpq_authority_and_query(rest: &str) -> String {
+    let (userinfo, after) = match rest.rfind('@') {
+        Some(at) => (Some(&rest[..at]), &rest[at + 1..]),
+        None => (None, rest),
+    };
+    let mut out = String::new();
+    if let Some(info) = userinfo {
+        match info.split_once(':') {
+            Some((user, password)) => {
+                out.push_str(&percent_encode(user));
+                out.push(':');
+                out.push_str(&percent_encode(password));
+            }
+            None => out.push_str(&percent_encode(info)),
+        }
+        out.push('@');
+    }
+    match after.split_once('?') {
+        Some((location, query)) => {
+            let params: Vec<String> = query
+                .split('&')
+                .map(|p| match p.split_once('=') {
+                    Some(("ssl", "true")) => "sslmode=require".to_string(),
+                    Some(("ssl", "false")) => "sslmode=disable".to_string(),
+                    Some(("ssl", mode)) => format!("sslmode={mode}"),
+                    _ => p.to_string(),
+                })
+                .collect();
+            out.push_str(location);
+            out.push('?');
+            out.push_str(&params.join("&"));
+        }
+        None => out.push_str(after),
+    }
+    out
+}
+
+/// Percent-encodes everything but unreserved characters, keeping escapes
+/// that are already there (`p%40ss` stays as the user wrote it).
+fn percent_encode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        let escape = b == b'%'
+            && bytes.get(i + 1).is_some_and(u8::is_ascii_hexdigit)
+            && bytes.get(i + 2).is_some_and(u8::is_ascii_hexdigit);
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') || escape {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+        i += 1;
+    }
+    out
 }
 
 /// libpq's `PQconninfoParse`: the exact rules libpq will connect by.
@@ -318,6 +391,28 @@ mod tests {
             info.contains("password='p w\\'x'") && info.contains("sslmode='disable'"),
             "{info}"
         );
+    }
+
+    #[test]
+    fn passwords_with_url_characters_are_kept_whole_and_never_shown() {
+        for password in ["2024/s3cret", "Xy/9k", "a?b", "p@ss", "we#ird", "p%40ss"] {
+            let raw = format!("postgresql+asyncpg://app:{password}@db.example:5433/ragchat");
+            let url = DatabaseUrl::parse(&raw).unwrap();
+            assert_eq!(
+                url.masked(),
+                "postgres://app:***@db.example:5433/ragchat",
+                "{password}"
+            );
+            assert_eq!(url.dbname(), Some("ragchat"));
+        }
+        let url = DatabaseUrl::parse("postgresql+asyncpg://u:p@h/db?ssl=require").unwrap();
+        assert!(
+            url.conninfo(3).contains("sslmode=require"),
+            "{}",
+            url.conninfo(3)
+        );
+        let err = DatabaseUrl::parse("postgresql://app:Xy/9k@h:1/db?port=Xy").unwrap_err();
+        assert!(!err.to_string().contains("Xy/9k"), "{err}");
     }
 
     #[test]

@@ -189,14 +189,23 @@ impl LocalCluster {
         ))
     }
 
-    /// The URL an application uses: loopback TCP.
+    /// The URL an application uses: the unix socket, which needs no
+    /// password (libpq, Diesel, psycopg and asyncpg all take `?host=DIR`).
+    /// TCP on 127.0.0.1 works too, with the password in `.ragchat/password`.
     pub fn app_url(&self) -> Option<String> {
+        let dir = self.socket_dir();
         self.port().map(|port| {
             format!(
-                "postgres://{}@127.0.0.1:{port}/{DATABASE}",
-                Self::superuser()
+                "postgres://{}@localhost:{port}/{DATABASE}?host={}",
+                Self::superuser(),
+                dir.display()
             )
         })
+    }
+
+    /// Where the password for TCP connections is kept (mode 0600).
+    pub fn password_file(&self) -> PathBuf {
+        self.state_dir.join("password")
     }
 
     /// Makes sure the cluster exists and runs, for the duration of a command.
@@ -225,6 +234,8 @@ impl LocalCluster {
     /// `dev stop`: stop now. Returns false when it was not running.
     pub fn stop(&self) -> Result<bool> {
         let _guard = self.lock("cluster.lock", FlockArg::LockExclusive)?;
+        // Let commands that are using the server finish first.
+        let _users_done = self.lock("in-use.lock", FlockArg::LockExclusive)?;
         let _ = std::fs::remove_file(self.state_dir.join("keep-running"));
         self.pg_ctl_stop()
     }
@@ -232,13 +243,14 @@ impl LocalCluster {
     /// `dev destroy`: stop and delete everything under `.ragchat/pg`.
     pub fn destroy(&self) -> Result<()> {
         let _guard = self.lock("cluster.lock", FlockArg::LockExclusive)?;
+        let _users_done = self.lock("in-use.lock", FlockArg::LockExclusive)?;
         self.pg_ctl_stop()?;
         for path in [self.server_dir.clone(), self.socket_dir()] {
             if path.exists() {
                 std::fs::remove_dir_all(&path).map_err(|e| Error::io(path.display(), e))?;
             }
         }
-        for file in ["port", "keep-running"] {
+        for file in ["port", "keep-running", "password"] {
             let _ = std::fs::remove_file(self.state_dir.join(file));
         }
         Ok(())
@@ -296,10 +308,7 @@ impl LocalCluster {
             }
         };
         let socket_dir = self.socket_dir();
-        if !socket_dir.exists() {
-            std::fs::create_dir_all(&socket_dir).map_err(|e| Error::io(socket_dir.display(), e))?;
-            user.own(&socket_dir)?;
-        }
+        prepare_socket_dir(&socket_dir, &user)?;
         let options: Vec<String> = cluster::server_args(port, &socket_dir, false)
             .into_iter()
             .map(|a| crate::database_url::conninfo_quote(&a.to_string_lossy()))
@@ -389,7 +398,23 @@ impl LocalCluster {
                 });
             }
         }
-        cluster::initdb(bins, user, &self.data_dir, &Self::superuser())
+        // TCP connections need this password; the socket (mode 0700) is
+        // trusted for the server's own OS user only.
+        let password = random_password()?;
+        let secret = self.state_dir.join("password");
+        write_private(&secret, &password)?;
+        let pwfile = self.server_dir.join("initdb.pw");
+        write_private(&pwfile, &password)?;
+        user.own(&pwfile)?;
+        let made = cluster::initdb(
+            bins,
+            user,
+            &self.data_dir,
+            &Self::superuser(),
+            cluster::Auth::SocketTrustTcpPassword(&pwfile),
+        );
+        let _ = std::fs::remove_file(&pwfile);
+        made
     }
 
     fn create_database(&self) -> Result<()> {
@@ -437,6 +462,55 @@ impl LocalCluster {
             })
         }
     }
+}
+
+/// The socket directory must be the server user's alone (mode 0700): in
+/// /tmp another user could otherwise create it first and swap the socket.
+fn prepare_socket_dir(dir: &Path, user: &ServerUser) -> Result<()> {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    if !dir.exists() {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir.display(), e))?;
+        user.own(dir)?;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+            .map_err(|e| Error::io(dir.display(), e))?;
+    }
+    let meta = std::fs::metadata(dir).map_err(|e| Error::io(dir.display(), e))?;
+    if meta.uid() != user.uid {
+        return Err(Error::Server {
+            message: format!(
+                "the socket directory {} belongs to another user; fix: remove it, or set \
+                 RAGCHAT_DEV_DIR to a shorter path",
+                dir.display()
+            ),
+            missing_binaries: false,
+        });
+    }
+    Ok(())
+}
+
+/// 32 hex characters from the kernel's random source.
+fn random_password() -> Result<String> {
+    use std::io::Read;
+    let mut bytes = [0u8; 16];
+    File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut bytes))
+        .map_err(|e| Error::io("/dev/urandom", e))?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// Writes a file only its owner can read.
+fn write_private(path: &Path, text: &str) -> Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = File::options()
+        .create(true)
+        .truncate(true)
+        .write(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(|e| Error::io(path.display(), e))?;
+    file.write_all(text.as_bytes())
+        .map_err(|e| Error::io(path.display(), e))
 }
 
 fn platform_data_dir() -> Result<PathBuf> {

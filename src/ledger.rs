@@ -30,7 +30,8 @@ CREATE TABLE IF NOT EXISTS __ragchat_migrations (
     down_sha256 text,
     applied_at timestamptz NOT NULL DEFAULT now(),
     duration_ms double precision,
-    applied_by text NOT NULL
+    applied_by text NOT NULL,
+    diesel_run_on timestamp
 );
 ";
 
@@ -92,6 +93,11 @@ pub struct SideRecord {
 }
 
 /// Everything the database says it has applied, ordered by version.
+///
+/// A side record counts only while Diesel's `run_on` for its version is the
+/// one it saw: a version reverted and re-applied by another tool (diesel_cli)
+/// gets a new `run_on`, and its old checksum must not be held against the
+/// file applied since.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Ledger {
     /// Applied versions, oldest first.
@@ -102,6 +108,32 @@ pub struct Ledger {
 }
 
 impl Ledger {
+    /// The ledger a database has after exactly `migrations` were applied by
+    /// this tool, with their current checksums: the starting point of an
+    /// offline `--sql` script, and of planner tests.
+    pub fn assuming_applied<'a>(migrations: impl IntoIterator<Item = &'a MigrationScript>) -> Self {
+        let mut applied: Vec<AppliedMigration> = migrations
+            .into_iter()
+            .map(|m| AppliedMigration {
+                version: m.version.clone(),
+                run_on: NaiveDateTime::default(),
+                record: Some(SideRecord {
+                    dir_name: m.dir_name.clone(),
+                    up_sha256: m.up_sha256.clone(),
+                    down_sha256: m.down_sha256.clone(),
+                    applied_at: DateTime::default(),
+                    duration_ms: None,
+                    applied_by: RecordedBy::Run.label(),
+                }),
+            })
+            .collect();
+        applied.sort_by(|a, b| a.version.cmp(&b.version));
+        Ledger {
+            applied,
+            exists: true,
+        }
+    }
+
     /// The record for a version, if applied.
     pub fn get(&self, version: &str) -> Option<&AppliedMigration> {
         self.applied
@@ -181,6 +213,7 @@ pub fn read(conn: &mut PgConnection) -> Result<Ledger> {
                 r.duration_ms, r.applied_by \
          FROM __diesel_schema_migrations d \
          LEFT JOIN __ragchat_migrations r ON r.version = d.version \
+              AND r.diesel_run_on IS NOT DISTINCT FROM d.run_on \
          ORDER BY d.version"
     } else {
         "SELECT version, run_on, NULL::text AS dir_name, NULL::text AS up_sha256, \
@@ -235,12 +268,14 @@ pub fn record_applied_sql(
         "INSERT INTO __diesel_schema_migrations (version) VALUES ({version}) \
          ON CONFLICT (version) DO NOTHING;\n\
          INSERT INTO __ragchat_migrations \
-         (version, dir_name, up_sha256, down_sha256, applied_at, duration_ms, applied_by) \
-         VALUES ({version}, {dir}, {up}, {down}, {applied_at}, {duration_ms}, {by}) \
+         (version, dir_name, up_sha256, down_sha256, applied_at, duration_ms, applied_by, \
+          diesel_run_on) \
+         VALUES ({version}, {dir}, {up}, {down}, {applied_at}, {duration_ms}, {by}, \
+          (SELECT run_on FROM __diesel_schema_migrations WHERE version = {version})) \
          ON CONFLICT (version) DO UPDATE SET dir_name = EXCLUDED.dir_name, \
          up_sha256 = EXCLUDED.up_sha256, down_sha256 = EXCLUDED.down_sha256, \
          applied_at = EXCLUDED.applied_at, duration_ms = EXCLUDED.duration_ms, \
-         applied_by = EXCLUDED.applied_by;\n",
+         applied_by = EXCLUDED.applied_by, diesel_run_on = EXCLUDED.diesel_run_on;\n",
         dir = literal(&migration.dir_name),
         up = literal(&migration.up_sha256),
         down = migration

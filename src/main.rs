@@ -10,14 +10,16 @@ use std::process::ExitCode;
 fn main() -> ExitCode {
     // `.env` in this directory or a parent fills in what the environment
     // lacks; the environment and then explicit flags win over it.
-    if let Err(e) = dotenvy::dotenv() {
-        if !e.not_found() {
-            eprintln!("error: cannot read .env: {e}\n  fix: each line must be KEY=value");
-            return ExitCode::from(2);
-        }
-    }
+    let env_file_problem = load_env_file();
     let cli = cli::Cli::parse();
     let printer = output::Printer::new(&cli.global);
+    if let Some(problem) = env_file_problem {
+        if cli.global.database_url.is_none() {
+            printer.error(&problem, 2);
+            return ExitCode::from(2);
+        }
+        printer.note(format!("warning: {problem}"));
+    }
     match commands::run(cli, printer) {
         Ok(code) => ExitCode::from(code),
         Err(error) => {
@@ -25,5 +27,19 @@ fn main() -> ExitCode {
             printer.error(&error.to_string(), code);
             ExitCode::from(code)
         }
+    }
+}
+
+/// Loads `.env`; a file that cannot be parsed is reported without its
+/// content (the offending line may hold a password).
+fn load_env_file() -> Option<String> {
+    match dotenvy::dotenv() {
+        Ok(_) => None,
+        Err(e) if e.not_found() => None,
+        Err(dotenvy::Error::LineParse(_, index)) => Some(format!(
+            ".env cannot be parsed near byte {index} of the offending line (not shown: it may \
+             hold a secret)\n  fix: each line must be KEY=value"
+        )),
+        Err(e) => Some(format!(".env cannot be read: {e}")),
     }
 }

@@ -97,12 +97,14 @@ pub fn run(
         if plan.is_empty() {
             // Versions another tool applied get their checksums recorded
             // once, even when there is nothing to run.
+            // Best effort: a role that may not create the side table still
+            // gets its no-op upgrade.
             let adopt = ledger::adopt_unrecorded_sql(&ledger, |v| set.by_version(v));
             if !adopt.is_empty() {
-                conn.batch_execute(&format!(
-                    "BEGIN;\n{}{adopt}COMMIT;",
-                    ledger::CREATE_LEDGER_SQL
-                ))?;
+                let sql = format!("BEGIN;\n{}{adopt}COMMIT;", ledger::CREATE_LEDGER_SQL);
+                if conn.batch_execute(&sql).is_err() {
+                    let _ = conn.batch_execute("ROLLBACK");
+                }
             }
             return Ok(Vec::new());
         }
@@ -172,6 +174,12 @@ pub fn with_lock<T>(
 ) -> Result<T> {
     lock::acquire(conn, timeout, &mut |pid| observer.waiting_for_lock(pid))?;
     let result = body(conn, observer);
+    if result.is_err() {
+        // A failure may have left a transaction open and aborted, in which
+        // the unlock below would fail and the session-level lock would stay
+        // held for as long as the connection lives (a pooled one: forever).
+        let _ = conn.batch_execute("ROLLBACK");
+    }
     let released = lock::release(conn);
     let value = result?;
     released?;
@@ -237,7 +245,8 @@ pub fn step_sql<'s>(step: &Step<'s>, duration_ms: &str) -> (&'s str, String) {
     }
 }
 
-fn lock_timeout_value(timeout: Option<Duration>) -> String {
+/// The `lock_timeout` setting for migration SQL (`0` waits indefinitely).
+pub fn lock_timeout_value(timeout: Option<Duration>) -> String {
     format!("'{}ms'", timeout.map_or(0, |t| t.as_millis()))
 }
 
@@ -272,7 +281,7 @@ fn execute(
             if let Some(sql) = prelude.take() {
                 conn.batch_execute(&sql)?;
             }
-            run_outside_transaction(conn, step, &ddl_timeout, started)
+            run_outside_transaction(conn, step, started)
         };
         if let Err(e) = outcome {
             if options.single_transaction || step.migration.run_in_transaction {
@@ -287,13 +296,19 @@ fn execute(
             name: step.migration.dir_name.clone(),
             duration_ms: started.elapsed().as_secs_f64() * 1000.0,
         };
-        observer.step_done(&report);
+        // In one transaction nothing is applied until COMMIT: report then.
+        if !options.single_transaction {
+            observer.step_done(&report);
+        }
         reports.push(report);
     }
     if options.single_transaction {
         if let Err(e) = conn.batch_execute("COMMIT") {
             let _ = conn.batch_execute("ROLLBACK");
             return Err(e.into());
+        }
+        for report in &reports {
+            observer.step_done(report);
         }
     }
     Ok(reports)
@@ -315,24 +330,53 @@ fn run_message(
 
 /// `run_in_transaction = false`: the SQL alone (PostgreSQL refuses e.g.
 /// `CREATE INDEX CONCURRENTLY` in a transaction block), then the ledger.
-fn run_outside_transaction(
-    conn: &mut PgConnection,
-    step: &Step,
-    ddl_timeout: &str,
-    started: Instant,
-) -> Result<()> {
+/// No `lock_timeout` here: `CREATE INDEX CONCURRENTLY` waits for every older
+/// transaction by design, and cancelling that wait would leave an INVALID
+/// index behind.
+fn run_outside_transaction(conn: &mut PgConnection, step: &Step, started: Instant) -> Result<()> {
     let (sql, _) = step_sql(step, "NULL");
-    conn.batch_execute(&format!("SET lock_timeout = {ddl_timeout}"))?;
-    let ran = match conn.batch_execute(sql) {
-        Err(e) if !pg_error::is_empty_query(&e) => Err(failure(step, &e, 0, sql)),
-        _ => Ok(()),
-    };
-    conn.batch_execute("RESET lock_timeout")?;
-    ran?;
+    match conn.batch_execute(sql) {
+        Err(e) if !pg_error::is_empty_query(&e) => {
+            let mut error = failure(step, &e, 0, sql);
+            if let Error::MigrationFailed { message, .. } = &mut error {
+                message.push_str(&invalid_index_note(conn));
+            }
+            return Err(error);
+        }
+        _ => {}
+    }
     let elapsed = format!("{}", started.elapsed().as_secs_f64() * 1000.0);
     let (_, ledger_sql) = step_sql(step, &elapsed);
     conn.batch_execute(&format!("BEGIN;\n{ledger_sql}COMMIT;"))?;
     Ok(())
+}
+
+/// A failed `CREATE INDEX CONCURRENTLY` leaves an INVALID index that makes
+/// every rerun fail with "already exists"; name them and the way out.
+fn invalid_index_note(conn: &mut PgConnection) -> String {
+    use diesel::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct Name {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        name: String,
+    }
+    let invalid: Vec<Name> = diesel::sql_query(
+        "SELECT i.indexrelid::regclass::text AS name FROM pg_index i \
+         JOIN pg_class c ON c.oid = i.indexrelid \
+         JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE NOT i.indisvalid AND n.nspname = current_schema()",
+    )
+    .load(conn)
+    .unwrap_or_default();
+    if invalid.is_empty() {
+        return String::new();
+    }
+    let names: Vec<String> = invalid.into_iter().map(|n| n.name).collect();
+    format!(
+        "\n  the failed statement left INVALID index(es): {}; fix: `DROP INDEX CONCURRENTLY` \
+         them, then rerun",
+        names.join(", ")
+    )
 }
 
 fn failure(step: &Step, error: &diesel::result::Error, head_chars: usize, sql: &str) -> Error {

@@ -79,7 +79,13 @@ impl Printer {
 
     /// An error, on stderr (and as JSON on stdout in JSON mode).
     pub fn error(&self, message: &str, exit_code: u8) {
-        eprintln!("{} {message}", self.paint("error:", Style::Bad));
+        // Colour follows stdout; stderr may be a log file even then.
+        let prefix = if std::io::stderr().is_terminal() {
+            self.paint("error:", Style::Bad)
+        } else {
+            "error:".to_string()
+        };
+        eprintln!("{prefix} {message}");
         if self.json_mode() {
             self.json(&serde_json::json!({ "error": message, "exit_code": exit_code }));
         }

@@ -374,35 +374,58 @@ pub fn stamp<'s>(
             unknown_list(status)
         )));
     }
-    let current_boundary = status.current().map_or(0, |c| c + 1);
-    let boundary = match target {
-        Target::Head => set.len(),
-        Target::Base => 0,
-        Target::Revision(r) => resolve_revision(set, r)? + 1,
+    // +N and -N count pending and applied migrations, as upgrade and
+    // downgrade do; the other targets name the state to record.
+    let (record, mut forget): (Vec<&MigrationScript>, Vec<String>) = match target {
         Target::Relative(n) => {
-            let wanted = current_boundary as i64 + n;
-            if wanted < 0 || wanted > set.len() as i64 {
+            let n_abs = n.unsigned_abs() as usize;
+            let candidates: Vec<usize> = if *n > 0 {
+                status.pending().collect()
+            } else {
+                status.applied().collect()
+            };
+            if n_abs > candidates.len() {
                 return Err(Error::Usage(format!(
-                    "cannot stamp {target}: from the current state the range is -{} to +{}",
-                    current_boundary,
-                    set.len() - current_boundary
+                    "cannot stamp {target}: {} migration(s) are {}, so the most is {}{}",
+                    candidates.len(),
+                    if *n > 0 { "pending" } else { "applied" },
+                    if *n > 0 { '+' } else { '-' },
+                    candidates.len()
                 )));
             }
-            wanted as usize
+            if *n > 0 {
+                let record = candidates[..n_abs].iter().map(|&i| &set.all()[i]).collect();
+                (record, Vec::new())
+            } else {
+                let forget = candidates[candidates.len() - n_abs..]
+                    .iter()
+                    .map(|&i| set.all()[i].version.clone())
+                    .collect();
+                (Vec::new(), forget)
+            }
+        }
+        _ => {
+            let boundary = match target {
+                Target::Head => set.len(),
+                Target::Base => 0,
+                Target::Revision(r) => resolve_revision(set, r)? + 1,
+                Target::Relative(_) => unreachable!("handled above"),
+            };
+            let record = set.all()[..boundary]
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| status.migrations[*i].applied.is_none())
+                .map(|(_, m)| m)
+                .collect();
+            let forget = set.all()[boundary..]
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| status.migrations[boundary + i].applied.is_some())
+                .map(|(_, m)| m.version.clone())
+                .collect();
+            (record, forget)
         }
     };
-    let record = set.all()[..boundary]
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| status.migrations[*i].applied.is_none())
-        .map(|(_, m)| m)
-        .collect();
-    let mut forget: Vec<String> = set.all()[boundary..]
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| status.migrations[boundary + i].applied.is_some())
-        .map(|(_, m)| m.version.clone())
-        .collect();
     if purge_unknown {
         forget.extend(status.unknown.iter().map(|a| a.version.clone()));
     }
@@ -462,7 +485,6 @@ fn unknown_list(status: &Status) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ledger::SideRecord;
 
     fn set(n: usize) -> MigrationSet {
         MigrationSet::from_scripts(
@@ -482,34 +504,16 @@ mod tests {
     }
 
     fn ledger(set: &MigrationSet, applied: &[usize], extra: &[&str]) -> Ledger {
-        let mut applied: Vec<AppliedMigration> = applied
-            .iter()
-            .map(|&i| {
-                let m = &set.all()[i];
-                AppliedMigration {
-                    version: m.version.clone(),
-                    run_on: chrono::NaiveDateTime::default(),
-                    record: Some(SideRecord {
-                        dir_name: m.dir_name.clone(),
-                        up_sha256: m.up_sha256.clone(),
-                        down_sha256: m.down_sha256.clone(),
-                        applied_at: chrono::DateTime::default(),
-                        duration_ms: Some(1.0),
-                        applied_by: "test".into(),
-                    }),
-                }
-            })
-            .collect();
-        applied.extend(extra.iter().map(|v| AppliedMigration {
-            version: v.to_string(),
-            run_on: chrono::NaiveDateTime::default(),
-            record: None,
-        }));
-        applied.sort_by(|a, b| a.version.cmp(&b.version));
-        Ledger {
-            applied,
-            exists: true,
-        }
+        let mut ledger = Ledger::assuming_applied(applied.iter().map(|&i| &set.all()[i]));
+        ledger
+            .applied
+            .extend(extra.iter().map(|v| AppliedMigration {
+                version: v.to_string(),
+                run_on: chrono::NaiveDateTime::default(),
+                record: None,
+            }));
+        ledger.applied.sort_by(|a, b| a.version.cmp(&b.version));
+        ledger
     }
 
     fn names(plan: &Plan) -> Vec<(Direction, String)> {
@@ -670,5 +674,15 @@ mod tests {
         let p = stamp(&s, &st, &Target::Head, true).unwrap();
         assert_eq!(p.forget, vec!["29990101000000".to_string()]);
         assert!(stamp(&s, &st, &Target::Relative(5), false).is_err());
+        // With a gap (m0, m2 applied, m1 pending), +1 records m1 and -1 forgets m2.
+        let st = Status::new(&s, &ledger(&s, &[0, 2], &[]));
+        let p = stamp(&s, &st, &Target::Relative(1), false).unwrap();
+        assert_eq!(
+            p.record.iter().map(|m| m.label()).collect::<Vec<_>>(),
+            ["m1"]
+        );
+        let p = stamp(&s, &st, &Target::Relative(-1), false).unwrap();
+        assert_eq!(p.forget, vec!["20250101000002".to_string()]);
+        assert!(p.record.is_empty());
     }
 }

@@ -13,13 +13,21 @@ pub struct ScriptOptions {
     pub single_transaction: bool,
     /// Create the ledger tables first (the script starts from base).
     pub create_ledger: bool,
+    /// `lock_timeout` for migration SQL, as the online run sets it.
+    pub ddl_lock_timeout: Option<std::time::Duration>,
 }
 
 /// The script for a migration plan.
 pub fn render_plan(plan: &Plan, title: &str, options: ScriptOptions) -> String {
     let mut out = header(title);
+    let lock_timeout = format!(
+        "SET LOCAL lock_timeout = {};\n",
+        crate::migrator::lock_timeout_value(options.ddl_lock_timeout)
+    );
     if options.single_transaction {
-        out.push_str("BEGIN;\n\n");
+        out.push_str("BEGIN;\n");
+        out.push_str(&lock_timeout);
+        out.push('\n');
     }
     if options.create_ledger {
         out.push_str(ledger::CREATE_LEDGER_SQL);
@@ -36,6 +44,7 @@ pub fn render_plan(plan: &Plan, title: &str, options: ScriptOptions) -> String {
         let own_transaction = !options.single_transaction && m.run_in_transaction;
         if own_transaction {
             out.push_str("BEGIN;\n");
+            out.push_str(&lock_timeout);
         }
         out.push_str(sql.trim_end());
         out.push_str("\n;\n");

@@ -29,11 +29,15 @@ impl std::str::FromStr for Target {
             "head" | "heads" => Ok(Target::Head),
             "base" => Ok(Target::Base),
             _ if text.starts_with('+') || text.starts_with('-') => {
-                let n: i64 = text[1..].parse().map_err(|_| {
-                    Error::Usage(format!(
-                        "bad relative target `{text}`; fix: write +N or -N with a whole number"
-                    ))
-                })?;
+                let digits = &text[1..];
+                let n: i64 = (!digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()))
+                    .then(|| digits.parse().ok())
+                    .flatten()
+                    .ok_or_else(|| {
+                        Error::Usage(format!(
+                            "bad relative target `{text}`; fix: write +N or -N with a whole number"
+                        ))
+                    })?;
                 if n == 0 {
                     return Err(Error::Usage(format!(
                         "relative target `{text}` moves nowhere; fix: use +1 or more, -1 or more"
@@ -134,6 +138,8 @@ mod tests {
         assert_eq!("+2".parse::<Target>().unwrap(), Target::Relative(2));
         assert_eq!("-1".parse::<Target>().unwrap(), Target::Relative(-1));
         assert!("+x".parse::<Target>().is_err());
+        assert!("+-3".parse::<Target>().is_err());
+        assert!("-+3".parse::<Target>().is_err());
         assert!("-0".parse::<Target>().is_err());
         assert!("".parse::<Target>().is_err());
         assert_eq!(

@@ -5,7 +5,7 @@
 mod common;
 
 use assert_cmd::Command;
-use common::{reference_catalog, server, TestDb};
+use common::{reference_catalog, server, write_migration, Run, TestDb};
 use diesel::connection::SimpleConnection;
 use serde_json::Value;
 use std::path::Path;
@@ -22,12 +22,6 @@ fn url(db: &TestDb) -> String {
     )
 }
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
 /// Runs the binary in `dir` with a clean environment (no DATABASE_URL).
 fn run_in(dir: &Path, args: &[&str]) -> Run {
     let out = Command::cargo_bin("ragchat-migrate")
@@ -40,11 +34,7 @@ fn run_in(dir: &Path, args: &[&str]) -> Run {
         .env("RAGCHAT_DEV_DIR", dir.join("no-local-cluster-expected"))
         .output()
         .unwrap();
-    let run = Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    };
+    let run = Run::from(out);
     assert!(
         !run.stdout.contains(PASSWORD) && !run.stderr.contains(PASSWORD),
         "password leaked by {args:?}:\n{}\n{}",
@@ -94,13 +84,6 @@ fn three_migrations(dir: &Path) {
             &format!("DROP TABLE {table};\n"),
         );
     }
-}
-
-fn write_migration(dir: &Path, name: &str, up: &str, down: &str) {
-    let m = dir.join(name);
-    std::fs::create_dir_all(&m).unwrap();
-    std::fs::write(m.join("up.sql"), up).unwrap();
-    std::fs::write(m.join("down.sql"), down).unwrap();
 }
 
 fn tables(db: &TestDb) -> Vec<String> {

@@ -2,15 +2,12 @@
 //! project directory, so its local cluster is its own; every test checks that
 //! no server process is left behind.
 
+mod common;
+
 use assert_cmd::Command;
+use common::Run;
 use std::path::Path;
 use std::time::{Duration, Instant};
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
 
 fn run(project: &Path, args: &[&str]) -> Run {
     let out = Command::cargo_bin("ragchat-migrate")
@@ -24,11 +21,7 @@ fn run(project: &Path, args: &[&str]) -> Run {
         .timeout(Duration::from_secs(120))
         .output()
         .unwrap();
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    Run::from(out)
 }
 
 fn ok(project: &Path, args: &[&str]) -> Run {
@@ -142,8 +135,12 @@ fn dev_start_keeps_it_running_until_dev_stop() {
         .expect("prints DATABASE_URL")
         .to_string();
     assert!(
-        url.starts_with("postgres://") && url.ends_with("/ragchat"),
+        url.starts_with("postgres://") && url.contains("/ragchat?host=/"),
         "{url}"
+    );
+    assert!(
+        !url.split('@').next().unwrap().contains(":***"),
+        "no password: {url}"
     );
     assert!(!servers(p.path()).is_empty());
     // A command that finds it running leaves it running.
@@ -305,4 +302,52 @@ fn as_root_the_server_runs_as_postgres_and_owns_its_data() {
     } else {
         assert_eq!(owner, nix::unistd::getuid().as_raw());
     }
+}
+
+#[test]
+fn tcp_needs_the_generated_password_while_the_socket_is_the_owners() {
+    let p = project();
+    let _cleanup = Cleanup(p.path());
+    ok(p.path(), &["dev", "start"]);
+    let status = ok(p.path(), &["--format", "json", "dev", "status"]).stdout;
+    let port = serde_json::from_str::<serde_json::Value>(&status).unwrap()["port"]
+        .as_u64()
+        .unwrap();
+    let password_file = p.path().join(".ragchat/password");
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(&password_file)
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777,
+        0o600
+    );
+    let password = std::fs::read_to_string(&password_file).unwrap();
+    let user = nix::unistd::User::from_uid(nix::unistd::getuid())
+        .unwrap()
+        .unwrap()
+        .name;
+    let without = run(
+        p.path(),
+        &[
+            "--database-url",
+            &format!("postgres://{user}@127.0.0.1:{port}/ragchat"),
+            "current",
+        ],
+    );
+    assert_eq!(without.code, 1, "TCP without a password was let in");
+    assert!(without.stderr.contains("password"), "{}", without.stderr);
+    let with = run(
+        p.path(),
+        &[
+            "--database-url",
+            &format!("postgres://{user}:{password}@127.0.0.1:{port}/ragchat"),
+            "current",
+        ],
+    );
+    assert_eq!(with.code, 0, "{}", with.stderr);
+    assert!(!with.stdout.contains(&password) && !with.stderr.contains(&password));
+    assert!(!ok(p.path(), &["dev", "status"]).stdout.contains(&password));
+    ok(p.path(), &["dev", "stop"]);
 }

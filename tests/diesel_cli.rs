@@ -26,6 +26,10 @@ fn crate_dir() -> &'static Path {
 /// Runs diesel_cli on the project's migrations with a config that does not
 /// regenerate the committed schema.rs.
 fn diesel(db: &TestDb, args: &[&str]) -> String {
+    diesel_with(db, &crate_dir().join("migrations"), args)
+}
+
+fn diesel_with(db: &TestDb, migrations: &Path, args: &[&str]) -> String {
     let scratch = tempfile::tempdir().unwrap();
     let config = scratch.path().join("diesel.toml");
     std::fs::write(&config, "[migrations_directory]\ndir = \"migrations\"\n").unwrap();
@@ -36,7 +40,7 @@ fn diesel(db: &TestDb, args: &[&str]) -> String {
         .arg("--config-file")
         .arg(&config)
         .arg("--migration-dir")
-        .arg(crate_dir().join("migrations"))
+        .arg(migrations)
         .current_dir(scratch.path())
         .output()
         .unwrap();
@@ -143,4 +147,36 @@ fn our_upgrade_then_diesel_list_and_revert_see_the_same_ledger() {
     assert_eq!(ours(&db, &["upgrade"]).0, 0);
     assert_eq!(db.catalog(), common::reference_catalog());
     assert!(diesel(&db, &["migration", "list"]).contains("[X] 2025-10-21-000000_initial_schema"));
+}
+
+#[test]
+fn a_version_diesel_reverted_and_reapplied_is_not_reported_as_edited() {
+    let db = TestDb::new();
+    let copy = tempfile::tempdir().unwrap();
+    let name = "2025-10-21-000000_initial_schema";
+    let dir = copy.path().join(name);
+    std::fs::create_dir(&dir).unwrap();
+    for file in ["up.sql", "down.sql"] {
+        std::fs::copy(
+            crate_dir().join("migrations").join(name).join(file),
+            dir.join(file),
+        )
+        .unwrap();
+    }
+    let m = copy.path().to_str().unwrap();
+    assert_eq!(ours(&db, &["--migrations-dir", m, "upgrade"]).0, 0);
+    diesel_with(&db, copy.path(), &["migration", "revert"]);
+    // Legitimate: the migration is not applied while it is edited.
+    let up = std::fs::read_to_string(dir.join("up.sql")).unwrap();
+    std::fs::write(dir.join("up.sql"), format!("-- reviewed\n{up}")).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    diesel_with(&db, copy.path(), &["migration", "run"]);
+    let (code, out) = ours(&db, &["--migrations-dir", m, "upgrade"]);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(ours(&db, &["--migrations-dir", m, "check"]).0, 0);
+    let sha = ragchat_migrate::source::sha256_hex(&format!("-- reviewed\n{up}"));
+    assert_eq!(
+        db.lines("SELECT up_sha256 AS v FROM __ragchat_migrations"),
+        [sha]
+    );
 }

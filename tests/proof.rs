@@ -5,16 +5,10 @@
 mod common;
 
 use assert_cmd::Command;
-use common::{reference_catalog, TestDb};
+use common::{reference_catalog, write_migration, Run, TestDb};
 use diesel::connection::SimpleConnection;
 use serde_json::Value;
 use std::path::Path;
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
 
 fn run(db: &TestDb, dir: Option<&Path>, args: &[&str]) -> Run {
     let mut c = Command::cargo_bin("ragchat-migrate").unwrap();
@@ -28,18 +22,7 @@ fn run(db: &TestDb, dir: Option<&Path>, args: &[&str]) -> Run {
         .env_remove("MIGRATIONS_DIR")
         .output()
         .unwrap();
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
-
-fn write_migration(dir: &Path, name: &str, up: &str, down: &str) {
-    let m = dir.join(name);
-    std::fs::create_dir_all(&m).unwrap();
-    std::fs::write(m.join("up.sql"), up).unwrap();
-    std::fs::write(m.join("down.sql"), down).unwrap();
+    Run::from(out)
 }
 
 fn scratch_databases(db: &TestDb) -> Vec<String> {

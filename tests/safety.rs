@@ -5,19 +5,13 @@
 mod common;
 
 use assert_cmd::Command;
-use common::{server, TestDb};
+use common::{server, write_migration, Run, TestDb};
 use diesel::connection::SimpleConnection;
 use ragchat_migrate::migrator::{self, RunOptions, Silent};
 use ragchat_migrate::target::Target;
 use ragchat_migrate::{MigrationSet, Source};
 use std::path::Path;
 use std::time::{Duration, Instant};
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
 
 fn cmd(db: &TestDb, dir: Option<&Path>, args: &[&str]) -> std::process::Command {
     let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin("ragchat-migrate"));
@@ -36,18 +30,7 @@ fn run(db: &TestDb, dir: Option<&Path>, args: &[&str]) -> Run {
         .timeout(Duration::from_secs(120))
         .output()
         .unwrap();
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
-
-fn write_migration(dir: &Path, name: &str, up: &str, down: &str) {
-    let m = dir.join(name);
-    std::fs::create_dir_all(&m).unwrap();
-    std::fs::write(m.join("up.sql"), up).unwrap();
-    std::fs::write(m.join("down.sql"), down).unwrap();
+    Run::from(out)
 }
 
 /// Five migrations; every one after the first adds a row to `hits`, so a

@@ -50,7 +50,7 @@ fn start() -> ragchat_migrate::Result<TestServer> {
     std::fs::write(root.join("owner.pid"), std::process::id().to_string()).expect("owner.pid");
     user.own(&root)?;
     let data = root.join("data");
-    cluster::initdb(&bins, &user, &data, "postgres")?;
+    cluster::initdb(&bins, &user, &data, "postgres", cluster::Auth::TrustAll)?;
     let port = cluster::free_port()?;
     let log = std::fs::File::create(root.join("server.log")).expect("log file");
     let mut cmd = user.command(bins.bin("postgres"));
@@ -245,4 +245,29 @@ pub fn reference_catalog() -> Vec<String> {
         .lines()
         .map(str::to_string)
         .collect()
+}
+
+/// What a finished command printed and returned.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl From<std::process::Output> for Run {
+    fn from(out: std::process::Output) -> Self {
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+}
+
+/// Writes a migration directory with its up.sql and down.sql.
+pub fn write_migration(dir: &Path, name: &str, up: &str, down: &str) {
+    let m = dir.join(name);
+    std::fs::create_dir_all(&m).unwrap();
+    std::fs::write(m.join("up.sql"), up).unwrap();
+    std::fs::write(m.join("down.sql"), down).unwrap();
 }
