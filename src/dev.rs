@@ -436,9 +436,9 @@ impl LocalCluster {
     }
 
     fn pg_ctl_stop(&self) -> Result<bool> {
-        if self.running_pid().is_none() {
+        let Some(pid) = self.running_pid() else {
             return Ok(false);
-        }
+        };
         let bins = ServerBinaries::find()?;
         let user = ServerUser::for_this_process()?;
         let out = user
@@ -451,6 +451,9 @@ impl LocalCluster {
             .output()
             .map_err(|e| Error::io(bins.bin("pg_ctl").display(), e))?;
         if out.status.success() || self.running_pid().is_none() {
+            // pg_ctl returns once postmaster.pid is gone, which the server
+            // removes just before it exits: wait for the process itself.
+            wait_for_exit(pid, std::time::Duration::from_secs(30));
             Ok(true)
         } else {
             Err(Error::Server {
@@ -461,6 +464,27 @@ impl LocalCluster {
                 missing_binaries: false,
             })
         }
+    }
+}
+
+/// Waits until `pid` has exited (a zombie awaiting its reaper counts as gone).
+fn wait_for_exit(pid: i32, timeout: std::time::Duration) {
+    let started = std::time::Instant::now();
+    while started.elapsed() < timeout {
+        let alive = match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+            Ok(stat) => !stat
+                .rsplit(')')
+                .next()
+                .is_some_and(|rest| rest.trim_start().starts_with('Z')),
+            Err(_) => {
+                nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None).is_ok()
+                    && !Path::new("/proc/self").exists()
+            }
+        };
+        if !alive {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
     }
 }
 

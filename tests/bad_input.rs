@@ -93,3 +93,29 @@ fn no_permission_to_create_tables_is_exit_1_and_changes_nothing() {
     assert!(text.contains("2025-10-21-000000_initial_schema"), "{text}");
     assert!(relations(&db).is_empty(), "{:?}", relations(&db));
 }
+
+#[test]
+fn a_server_that_never_answers_times_out_instead_of_hanging() {
+    // The kernel completes the TCP handshake for a bound listener that never
+    // accepts, so libpq connects and then waits for a startup reply that
+    // never comes: the hang --connect-timeout exists for.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = silent.local_addr().unwrap().port();
+    let started = std::time::Instant::now();
+    let (code, text) = run(
+        &format!("postgres://u:hidden-pw@127.0.0.1:{port}/db"),
+        &["--connect-timeout", "2", "current"],
+    );
+    let waited = started.elapsed();
+    assert_eq!(code, 1, "{text}");
+    assert!(
+        text.contains("timeout") && text.contains("--connect-timeout"),
+        "{text}"
+    );
+    assert!(!text.contains("hidden-pw"), "{text}");
+    assert!(
+        waited >= std::time::Duration::from_secs(2) && waited < std::time::Duration::from_secs(8),
+        "gave up after {waited:?}"
+    );
+    drop(silent);
+}
