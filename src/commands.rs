@@ -593,7 +593,7 @@ impl Context {
             .filter(|s| s.out_of_order)
             .map(|s| set.all()[s.index].dir_name.as_str())
             .collect();
-        let expected = drift::expected_schema(
+        let expected = drift::expected_schema_cached(
             &db.url,
             &mut db.conn,
             self.global.connect_timeout,

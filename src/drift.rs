@@ -49,3 +49,84 @@ pub fn render(changes: &[Change]) -> String {
         .collect::<Vec<_>>()
         .join("\n")
 }
+
+/// [`expected_schema`] through a local cache. The expected schema is a pure
+/// function of the applied migrations' texts and the server's version, so it
+/// is computed on a scratch database once and kept, keyed by exactly those
+/// (and this tool's version and snapshot query), in a private cache directory
+/// on this machine (never in the database being checked, which must not be
+/// able to vouch for itself). A cache that cannot be read or written is
+/// simply not used.
+pub fn expected_schema_cached(
+    target: &DatabaseUrl,
+    target_conn: &mut PgConnection,
+    connect_timeout: u64,
+    set: &MigrationSet,
+    migrations: Vec<&MigrationScript>,
+) -> Result<Snapshot> {
+    let Some(dir) = cache_dir() else {
+        return expected_schema(target, target_conn, connect_timeout, set, migrations);
+    };
+    let key = cache_key(target_conn, &migrations)?;
+    let path = dir.join(format!("expected-{key}.json"));
+    if let Some(snapshot) = std::fs::read(&path)
+        .ok()
+        .and_then(|bytes| serde_json::from_slice::<Snapshot>(&bytes).ok())
+    {
+        return Ok(snapshot);
+    }
+    let snapshot = expected_schema(target, target_conn, connect_timeout, set, migrations)?;
+    if let Ok(json) = serde_json::to_vec(&snapshot) {
+        // Write then rename, so a concurrent reader never sees half a file.
+        let partial = dir.join(format!(".expected-{key}.{}.tmp", std::process::id()));
+        if std::fs::write(&partial, json).is_ok() {
+            let _ = std::fs::rename(&partial, &path);
+        }
+    }
+    Ok(snapshot)
+}
+
+fn cache_key(conn: &mut PgConnection, migrations: &[&MigrationScript]) -> Result<String> {
+    use diesel::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct Version {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        v: String,
+    }
+    let server: Version = diesel::sql_query("SELECT version() AS v").get_result(conn)?;
+    let mut material = format!(
+        "{}\n{}\n{}\n",
+        env!("CARGO_PKG_VERSION"),
+        crate::source::sha256_hex(catalog::FACTS_SQL),
+        server.v
+    );
+    for m in migrations {
+        material.push_str(&format!(
+            "{} {} {}\n",
+            m.version, m.up_sha256, m.run_in_transaction
+        ));
+    }
+    Ok(crate::source::sha256_hex(&material))
+}
+
+/// `RAGCHAT_CACHE_DIR`, else `$XDG_CACHE_HOME/ragchat-migrate`, else
+/// `~/.cache/ragchat-migrate`; created private (0700).
+fn cache_dir() -> Option<std::path::PathBuf> {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = std::env::var_os("RAGCHAT_CACHE_DIR")
+        .filter(|d| !d.is_empty())
+        .map(std::path::PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("XDG_CACHE_HOME")
+                .filter(|d| !d.is_empty())
+                .map(|d| std::path::PathBuf::from(d).join("ragchat-migrate"))
+        })
+        .or_else(|| {
+            std::env::var_os("HOME")
+                .filter(|d| !d.is_empty())
+                .map(|h| std::path::PathBuf::from(h).join(".cache/ragchat-migrate"))
+        })?;
+    std::fs::create_dir_all(&dir).ok()?;
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).ok()?;
+    Some(dir)
+}

@@ -360,3 +360,45 @@ fn adopt_refuses_databases_it_does_not_recognise() {
         r.stderr
     );
 }
+
+#[test]
+fn check_caches_the_expected_schema_and_still_sees_drift() {
+    let db = TestDb::new();
+    assert_eq!(run(&db, None, &["upgrade"]).code, 0);
+    let cache = tempfile::tempdir().unwrap();
+    let check = || {
+        let out = Command::cargo_bin("ragchat-migrate")
+            .unwrap()
+            .args(["--database-url", &db.url(), "check"])
+            .env("RAGCHAT_CACHE_DIR", cache.path())
+            .env_remove("DATABASE_URL")
+            .env_remove("MIGRATIONS_DIR")
+            .output()
+            .unwrap();
+        Run::from(out)
+    };
+    assert_eq!(check().code, 0);
+    let files: Vec<_> = std::fs::read_dir(cache.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    let cached = std::fs::read_to_string(&files[0]).unwrap();
+    assert!(cached.contains("ix_users_email"));
+    // A damaged cache entry is recomputed, not trusted.
+    std::fs::write(&files[0], "not json").unwrap();
+    assert_eq!(check().code, 0);
+    assert_eq!(std::fs::read_to_string(&files[0]).unwrap(), cached);
+    // The live side is always read afresh.
+    db.conn()
+        .batch_execute("DROP INDEX ix_users_username")
+        .unwrap();
+    let drifted = check();
+    assert_eq!(drifted.code, 3);
+    assert!(
+        drifted.stdout.contains("- index users ix_users_username"),
+        "{}",
+        drifted.stdout
+    );
+}
