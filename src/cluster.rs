@@ -40,14 +40,16 @@ impl ServerBinaries {
                 )))
             };
         }
-        let mut candidates: Vec<PathBuf> = path
+        // Lazily, in order: running pg_config costs a process, and is only
+        // asked when PATH has no server.
+        let on_path: Vec<PathBuf> = path
             .as_ref()
             .map(|p| std::env::split_paths(p).collect())
             .unwrap_or_default();
-        if let Some(dir) = pg_config_bindir(path.as_ref()) {
-            candidates.push(dir);
-        }
-        candidates.extend(debian_bindirs());
+        let candidates = on_path
+            .into_iter()
+            .chain(std::iter::once_with(|| pg_config_bindir(path.as_ref())).flatten())
+            .chain(std::iter::once_with(debian_bindirs).flatten());
         for dir in candidates {
             if complete(&dir) {
                 // A PATH entry may hold symlinks; the real directory is where

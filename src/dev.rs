@@ -286,6 +286,9 @@ impl LocalCluster {
     /// Creates the cluster if needed and starts it if stopped; true when it
     /// was started here. Caller holds `cluster.lock`.
     fn ensure_running(&self) -> Result<bool> {
+        if self.is_initialized() && self.running_pid().is_some() {
+            return Ok(false);
+        }
         let bins = ServerBinaries::find()?;
         let user = ServerUser::for_this_process()?;
         if !self.is_initialized() {

@@ -33,6 +33,7 @@ CREATE TABLE IF NOT EXISTS __ragchat_migrations (
     applied_by text NOT NULL,
     diesel_run_on timestamp
 );
+ALTER TABLE __ragchat_migrations ADD COLUMN IF NOT EXISTS diesel_run_on timestamp;
 ";
 
 /// Who wrote a side-table row.
