@@ -264,22 +264,15 @@ pub fn record_applied_sql(
     recorded_by: RecordedBy,
     duration_ms: &str,
 ) -> String {
-    // One statement for both tables: for small migrations the server's cost
-    // per statement is a large share of the whole.
     let version = literal(&migration.version);
-    let applied_at = match recorded_by {
-        // Keep the time the other tool applied it, as Diesel recorded it.
-        RecordedBy::Adopted => "coalesce(d.run_on::timestamptz, statement_timestamp())",
-        _ => "statement_timestamp()",
-    };
     format!(
-        "WITH d AS (INSERT INTO __diesel_schema_migrations (version) VALUES ({version}) \
-         ON CONFLICT (version) DO UPDATE SET version = EXCLUDED.version RETURNING run_on) \
+        "INSERT INTO __diesel_schema_migrations (version) VALUES ({version}) \
+         ON CONFLICT (version) DO NOTHING;\n\
          INSERT INTO __ragchat_migrations \
          (version, dir_name, up_sha256, down_sha256, applied_at, duration_ms, applied_by, \
           diesel_run_on) \
-         SELECT {version}, {dir}, {up}, {down}, {applied_at}, {duration_ms}, {by}, d.run_on \
-         FROM d \
+         VALUES ({version}, {dir}, {up}, {down}, {applied_at}, {duration_ms}, {by}, \
+          (SELECT run_on FROM __diesel_schema_migrations WHERE version = {version})) \
          ON CONFLICT (version) DO UPDATE SET dir_name = EXCLUDED.dir_name, \
          up_sha256 = EXCLUDED.up_sha256, down_sha256 = EXCLUDED.down_sha256, \
          applied_at = EXCLUDED.applied_at, duration_ms = EXCLUDED.duration_ms, \
@@ -292,6 +285,14 @@ pub fn record_applied_sql(
             .map(literal)
             .unwrap_or_else(|| "NULL".into()),
         by = literal(&recorded_by.label()),
+        applied_at = match recorded_by {
+            // Keep the time the other tool applied it, as Diesel recorded it.
+            RecordedBy::Adopted => format!(
+                "coalesce((SELECT run_on FROM __diesel_schema_migrations \
+                 WHERE version = {version})::timestamptz, statement_timestamp())"
+            ),
+            _ => "statement_timestamp()".to_string(),
+        },
     )
 }
 

@@ -257,50 +257,38 @@ fn execute(
     prelude: String,
     observer: &mut dyn Observer,
 ) -> Result<Vec<StepReport>> {
-    // lock_timeout is set once for the session rather than per transaction
-    // (one statement less per migration), and always reset afterwards so a
-    // pooled connection is handed back as it came.
     let ddl_timeout = lock_timeout_value(options.ddl_lock_timeout);
-    conn.batch_execute(&format!("SET lock_timeout = {ddl_timeout}"))?;
-    let result = execute_steps(conn, plan, options, prelude, observer, &ddl_timeout);
-    if result.is_err() {
-        // A failed message leaves its transaction aborted; end it first.
-        let _ = conn.batch_execute("ROLLBACK");
-    }
-    let reset = conn.batch_execute("RESET lock_timeout");
-    let reports = result?;
-    reset?;
-    Ok(reports)
-}
-
-fn execute_steps(
-    conn: &mut PgConnection,
-    plan: &Plan,
-    options: &RunOptions,
-    prelude: String,
-    observer: &mut dyn Observer,
-    ddl_timeout: &str,
-) -> Result<Vec<StepReport>> {
     let mut prelude = Some(prelude);
     if options.single_transaction {
-        conn.batch_execute(&format!("BEGIN;\n{}", prelude.take().unwrap_or_default()))?;
+        let begin = format!(
+            "BEGIN;\nSET LOCAL lock_timeout = {ddl_timeout};\n{}",
+            prelude.take().unwrap_or_default()
+        );
+        conn.batch_execute(&begin)?;
     }
     let mut reports = Vec::with_capacity(plan.steps.len());
     for step in &plan.steps {
         let started = Instant::now();
-        if options.single_transaction {
-            run_message(conn, step, "", "", ledger::MESSAGE_DURATION_MS)?;
+        let outcome = if options.single_transaction {
+            run_message(conn, step, "", "", ledger::MESSAGE_DURATION_MS)
         } else if step.migration.run_in_transaction {
-            let head = format!("BEGIN;\n{}", prelude.take().unwrap_or_default());
-            run_message(conn, step, &head, "COMMIT;", ledger::MESSAGE_DURATION_MS)?;
+            let head = format!(
+                "BEGIN;\nSET LOCAL lock_timeout = {ddl_timeout};\n{}",
+                prelude.take().unwrap_or_default()
+            );
+            run_message(conn, step, &head, "COMMIT;", ledger::MESSAGE_DURATION_MS)
         } else {
             if let Some(sql) = prelude.take() {
                 conn.batch_execute(&sql)?;
             }
-            // No lock_timeout here (see run_outside_transaction).
-            conn.batch_execute("SET lock_timeout = 0")?;
-            run_outside_transaction(conn, step, started)?;
-            conn.batch_execute(&format!("SET lock_timeout = {ddl_timeout}"))?;
+            run_outside_transaction(conn, step, started)
+        };
+        if let Err(e) = outcome {
+            if options.single_transaction || step.migration.run_in_transaction {
+                // The failed message left its transaction aborted; end it.
+                let _ = conn.batch_execute("ROLLBACK");
+            }
+            return Err(e);
         }
         let report = StepReport {
             direction: step.direction,
@@ -315,7 +303,10 @@ fn execute_steps(
         reports.push(report);
     }
     if options.single_transaction {
-        conn.batch_execute("COMMIT")?;
+        if let Err(e) = conn.batch_execute("COMMIT") {
+            let _ = conn.batch_execute("ROLLBACK");
+            return Err(e.into());
+        }
         for report in &reports {
             observer.step_done(report);
         }

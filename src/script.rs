@@ -20,15 +20,14 @@ pub struct ScriptOptions {
 /// The script for a migration plan.
 pub fn render_plan(plan: &Plan, title: &str, options: ScriptOptions) -> String {
     let mut out = header(title);
-    // As the online run: lock_timeout for the session, off around
-    // migrations that run outside a transaction, reset at the end.
     let lock_timeout = format!(
-        "SET lock_timeout = {};\n",
+        "SET LOCAL lock_timeout = {};\n",
         crate::migrator::lock_timeout_value(options.ddl_lock_timeout)
     );
-    out.push_str(&lock_timeout);
     if options.single_transaction {
-        out.push_str("BEGIN;\n\n");
+        out.push_str("BEGIN;\n");
+        out.push_str(&lock_timeout);
+        out.push('\n');
     }
     if options.create_ledger {
         out.push_str(ledger::CREATE_LEDGER_SQL);
@@ -45,13 +44,11 @@ pub fn render_plan(plan: &Plan, title: &str, options: ScriptOptions) -> String {
         let own_transaction = !options.single_transaction && m.run_in_transaction;
         if own_transaction {
             out.push_str("BEGIN;\n");
-        } else if !options.single_transaction {
-            out.push_str("SET lock_timeout = 0;\n");
+            out.push_str(&lock_timeout);
         }
         out.push_str(sql.trim_end());
         out.push_str("\n;\n");
         if !options.single_transaction && !m.run_in_transaction {
-            out.push_str(&lock_timeout);
             out.push_str("BEGIN;\n");
         }
         out.push_str(&ledger_sql);
@@ -63,7 +60,6 @@ pub fn render_plan(plan: &Plan, title: &str, options: ScriptOptions) -> String {
     if options.single_transaction {
         out.push_str("COMMIT;\n");
     }
-    out.push_str("RESET lock_timeout;\n");
     out
 }
 
