@@ -64,10 +64,15 @@ fn embed_migration_texts() {
     let mut out = String::from("&[\n");
     for dir in dirs {
         let name = dir.file_name().unwrap().to_string_lossy().into_owned();
+        // Paths are built from CARGO_MANIFEST_DIR when the library compiles,
+        // not written out absolute here: a target directory reused by another
+        // checkout (a CI cache, a worktree) must not read the old tree.
         let file = |f: &str| {
-            let p = dir.join(f);
-            if p.is_file() {
-                format!("Some(include_str!({:?}))", p.display().to_string())
+            if dir.join(f).is_file() {
+                format!(
+                    "Some(include_str!(concat!(env!(\"CARGO_MANIFEST_DIR\"), {:?})))",
+                    format!("/migrations/{name}/{f}")
+                )
             } else {
                 "None".to_string()
             }

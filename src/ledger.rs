@@ -16,9 +16,26 @@ pub const DIESEL_TABLE: &str = "__diesel_schema_migrations";
 /// The name of the toolkit's side table.
 pub const SIDE_TABLE: &str = "__ragchat_migrations";
 
-/// Creates both ledger tables when missing. Diesel's table is created with
-/// Diesel's own DDL, so diesel_cli sees exactly what it would have made.
-pub const CREATE_LEDGER_SQL: &str = "\
+/// Deletes side records whose version Diesel's table no longer has
+/// (diesel_cli reverted it): then a pending version never has a side record,
+/// and recording it needs no upsert (which costs the server far more per
+/// migration than a plain insert).
+macro_rules! purge_orphans_sql {
+    () => {
+        "DELETE FROM __ragchat_migrations r WHERE NOT EXISTS \
+         (SELECT 1 FROM __diesel_schema_migrations d WHERE d.version = r.version);\n"
+    };
+}
+
+/// The purge of orphaned side records on its own, for scripts that start
+/// past base (where the ledger already exists).
+pub const PURGE_ORPHANS_SQL: &str = purge_orphans_sql!();
+
+/// Creates both ledger tables when missing (Diesel's with Diesel's own DDL,
+/// so diesel_cli sees exactly what it would have made), and purges orphaned
+/// side records.
+pub const CREATE_LEDGER_SQL: &str = concat!(
+    "\
 CREATE TABLE IF NOT EXISTS __diesel_schema_migrations (
        version VARCHAR(50) PRIMARY KEY NOT NULL,
        run_on TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP
@@ -34,7 +51,9 @@ CREATE TABLE IF NOT EXISTS __ragchat_migrations (
     diesel_run_on timestamp
 );
 ALTER TABLE __ragchat_migrations ADD COLUMN IF NOT EXISTS diesel_run_on timestamp;
-";
+",
+    purge_orphans_sql!()
+);
 
 /// Who wrote a side-table row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -265,34 +284,44 @@ pub fn record_applied_sql(
     duration_ms: &str,
 ) -> String {
     let version = literal(&migration.version);
+    let dir = literal(&migration.dir_name);
+    let up = literal(&migration.up_sha256);
+    let down = migration
+        .down_sha256
+        .as_deref()
+        .map(literal)
+        .unwrap_or_else(|| "NULL".into());
+    let by = literal(&recorded_by.label());
+    if recorded_by == RecordedBy::Adopted {
+        // Applied by another tool: Diesel's row exists (diesel_cli), or is
+        // made here (adopt of an Alembic database); a stale side record may
+        // exist too. Keep Diesel's time, replace our record.
+        return format!(
+            "INSERT INTO __diesel_schema_migrations (version) VALUES ({version}) \
+             ON CONFLICT (version) DO NOTHING;\n\
+             INSERT INTO __ragchat_migrations \
+             (version, dir_name, up_sha256, down_sha256, applied_at, duration_ms, applied_by, \
+              diesel_run_on) \
+             SELECT {version}, {dir}, {up}, {down}, \
+              coalesce(d.run_on::timestamptz, statement_timestamp()), {duration_ms}, {by}, \
+              d.run_on FROM __diesel_schema_migrations d WHERE d.version = {version} \
+             ON CONFLICT (version) DO UPDATE SET dir_name = EXCLUDED.dir_name, \
+             up_sha256 = EXCLUDED.up_sha256, down_sha256 = EXCLUDED.down_sha256, \
+             applied_at = EXCLUDED.applied_at, duration_ms = EXCLUDED.duration_ms, \
+             applied_by = EXCLUDED.applied_by, diesel_run_on = EXCLUDED.diesel_run_on;\n"
+        );
+    }
+    // A pending version has no row in either table (orphans were purged
+    // with the ledger's preparation), so plain inserts do. Diesel's run_on
+    // defaults to CURRENT_TIMESTAMP in this transaction and session time
+    // zone, which is exactly what diesel_run_on records.
     format!(
-        "INSERT INTO __diesel_schema_migrations (version) VALUES ({version}) \
-         ON CONFLICT (version) DO NOTHING;\n\
+        "INSERT INTO __diesel_schema_migrations (version) VALUES ({version});\n\
          INSERT INTO __ragchat_migrations \
          (version, dir_name, up_sha256, down_sha256, applied_at, duration_ms, applied_by, \
           diesel_run_on) \
-         VALUES ({version}, {dir}, {up}, {down}, {applied_at}, {duration_ms}, {by}, \
-          (SELECT run_on FROM __diesel_schema_migrations WHERE version = {version})) \
-         ON CONFLICT (version) DO UPDATE SET dir_name = EXCLUDED.dir_name, \
-         up_sha256 = EXCLUDED.up_sha256, down_sha256 = EXCLUDED.down_sha256, \
-         applied_at = EXCLUDED.applied_at, duration_ms = EXCLUDED.duration_ms, \
-         applied_by = EXCLUDED.applied_by, diesel_run_on = EXCLUDED.diesel_run_on;\n",
-        dir = literal(&migration.dir_name),
-        up = literal(&migration.up_sha256),
-        down = migration
-            .down_sha256
-            .as_deref()
-            .map(literal)
-            .unwrap_or_else(|| "NULL".into()),
-        by = literal(&recorded_by.label()),
-        applied_at = match recorded_by {
-            // Keep the time the other tool applied it, as Diesel recorded it.
-            RecordedBy::Adopted => format!(
-                "coalesce((SELECT run_on FROM __diesel_schema_migrations \
-                 WHERE version = {version})::timestamptz, statement_timestamp())"
-            ),
-            _ => "statement_timestamp()".to_string(),
-        },
+         VALUES ({version}, {dir}, {up}, {down}, statement_timestamp(), {duration_ms}, {by}, \
+          CURRENT_TIMESTAMP::timestamp);\n"
     )
 }
 

@@ -31,8 +31,10 @@ pub fn render_plan(plan: &Plan, title: &str, options: ScriptOptions) -> String {
     }
     if options.create_ledger {
         out.push_str(ledger::CREATE_LEDGER_SQL);
-        out.push('\n');
+    } else {
+        out.push_str(ledger::PURGE_ORPHANS_SQL);
     }
+    out.push('\n');
     for step in &plan.steps {
         let m = step.migration;
         let direction = match step.direction {
@@ -69,6 +71,8 @@ pub fn render_stamp(stamp: &StampPlan, title: &str, create_ledger: bool) -> Stri
     out.push_str("BEGIN;\n");
     if create_ledger {
         out.push_str(ledger::CREATE_LEDGER_SQL);
+    } else {
+        out.push_str(ledger::PURGE_ORPHANS_SQL);
     }
     for m in &stamp.record {
         out.push_str(&ledger::record_applied_sql(m, RecordedBy::Stamp, "NULL"));
