@@ -5,7 +5,7 @@
 mod common;
 
 use assert_cmd::Command;
-use common::{reference_catalog, server, write_migration, Run, TestDb};
+use common::{reference_catalog, server, table_migration, write_migration, Run, TestDb};
 use diesel::connection::SimpleConnection;
 use serde_json::Value;
 use std::path::Path;
@@ -554,12 +554,7 @@ fn create_makes_templates_and_refuses_hostile_or_duplicate_names() {
 fn non_transactional_migrations_run_outside_a_transaction() {
     let db = TestDb::new();
     let dir = tempfile::tempdir().unwrap();
-    write_migration(
-        dir.path(),
-        "2030-01-01-000000_t",
-        "CREATE TABLE t (id int);",
-        "DROP TABLE t;",
-    );
+    table_migration(dir.path(), "2030-01-01-000000_t", "t");
     write_migration(
         dir.path(),
         "2030-01-02-000000_ix",
@@ -620,12 +615,7 @@ fn a_failing_migration_names_its_file_and_line_and_keeps_the_ones_before() {
         ["20300101000000 2030-01-01-000000_create_alpha"]
     );
     // Fixed, the rerun continues from beta.
-    write_migration(
-        dir.path(),
-        "2030-01-02-000000_create_beta",
-        "CREATE TABLE beta (id int);\n",
-        "DROP TABLE beta;",
-    );
+    table_migration(dir.path(), "2030-01-02-000000_create_beta", "beta");
     ok(&db, &["--migrations-dir", m, "upgrade"]);
     assert_eq!(tables(&db), ["alpha", "beta", "gamma"]);
 }

@@ -5,7 +5,7 @@
 mod common;
 
 use assert_cmd::Command;
-use common::{server, write_migration, Run, TestDb};
+use common::{server, table_migration, write_migration, Run, TestDb};
 use diesel::connection::SimpleConnection;
 use ragchat_migrate::migrator::{self, RunOptions, Silent};
 use ragchat_migrate::target::Target;
@@ -151,12 +151,7 @@ fn sixteen_threads_calling_the_library_apply_each_migration_exactly_once() {
 fn a_migrator_killed_mid_migration_leaves_the_previous_state_and_the_rerun_completes() {
     let db = TestDb::new();
     let dir = tempfile::tempdir().unwrap();
-    write_migration(
-        dir.path(),
-        "2030-01-01-000000_one",
-        "CREATE TABLE one (id int);",
-        "DROP TABLE one;",
-    );
+    table_migration(dir.path(), "2030-01-01-000000_one", "one");
     write_migration(
         dir.path(),
         "2030-01-02-000000_slow",
@@ -206,12 +201,7 @@ fn a_migrator_killed_mid_migration_leaves_the_previous_state_and_the_rerun_compl
         .lines("SELECT relname::text AS v FROM pg_class WHERE relname = 'slow'")
         .is_empty());
 
-    write_migration(
-        dir.path(),
-        "2030-01-02-000000_slow",
-        "CREATE TABLE slow (id int);\n",
-        "DROP TABLE slow;",
-    );
+    table_migration(dir.path(), "2030-01-02-000000_slow", "slow");
     // The edited file was never applied, so it is not a changed migration.
     let rerun = run(&db, Some(dir.path()), &["upgrade"]);
     assert_eq!(rerun.code, 0, "{}", rerun.stderr);
@@ -222,24 +212,14 @@ fn a_migrator_killed_mid_migration_leaves_the_previous_state_and_the_rerun_compl
 fn an_edited_applied_migration_is_refused_shown_and_can_be_accepted() {
     let db = TestDb::new();
     let dir = tempfile::tempdir().unwrap();
-    write_migration(
-        dir.path(),
-        "2030-01-01-000000_one",
-        "CREATE TABLE one (id int);\n",
-        "DROP TABLE one;",
-    );
+    table_migration(dir.path(), "2030-01-01-000000_one", "one");
     assert_eq!(run(&db, Some(dir.path()), &["upgrade"]).code, 0);
     let before = ragchat_migrate::source::sha256_hex("CREATE TABLE one (id int);\n");
     // A harmless edit: a comment.
     let edited = "-- the first table\nCREATE TABLE one (id int);\n";
     std::fs::write(dir.path().join("2030-01-01-000000_one/up.sql"), edited).unwrap();
     let after = ragchat_migrate::source::sha256_hex(edited);
-    write_migration(
-        dir.path(),
-        "2030-01-02-000000_two",
-        "CREATE TABLE two (id int);",
-        "DROP TABLE two;",
-    );
+    table_migration(dir.path(), "2030-01-02-000000_two", "two");
 
     for args in [&["upgrade"][..], &["downgrade"][..]] {
         let r = run(&db, Some(dir.path()), args);
@@ -299,26 +279,11 @@ fn an_edited_applied_migration_is_refused_shown_and_can_be_accepted() {
 fn an_out_of_order_pending_migration_is_refused_unless_allowed() {
     let db = TestDb::new();
     let dir = tempfile::tempdir().unwrap();
-    write_migration(
-        dir.path(),
-        "2030-01-01-000000_one",
-        "CREATE TABLE one (id int);",
-        "DROP TABLE one;",
-    );
-    write_migration(
-        dir.path(),
-        "2030-01-03-000000_three",
-        "CREATE TABLE three (id int);",
-        "DROP TABLE three;",
-    );
+    table_migration(dir.path(), "2030-01-01-000000_one", "one");
+    table_migration(dir.path(), "2030-01-03-000000_three", "three");
     assert_eq!(run(&db, Some(dir.path()), &["upgrade"]).code, 0);
     // Another branch adds an older one.
-    write_migration(
-        dir.path(),
-        "2030-01-02-000000_two",
-        "CREATE TABLE two (id int);",
-        "DROP TABLE two;",
-    );
+    table_migration(dir.path(), "2030-01-02-000000_two", "two");
     let r = run(&db, Some(dir.path()), &["upgrade"]);
     assert_eq!(r.code, 1);
     assert!(
@@ -342,18 +307,8 @@ fn an_out_of_order_pending_migration_is_refused_unless_allowed() {
 fn unknown_applied_versions_are_refused_listed_and_fail_check() {
     let db = TestDb::new();
     let dir = tempfile::tempdir().unwrap();
-    write_migration(
-        dir.path(),
-        "2030-01-01-000000_one",
-        "CREATE TABLE one (id int);",
-        "DROP TABLE one;",
-    );
-    write_migration(
-        dir.path(),
-        "2030-01-02-000000_two",
-        "CREATE TABLE two (id int);",
-        "DROP TABLE two;",
-    );
+    table_migration(dir.path(), "2030-01-01-000000_one", "one");
+    table_migration(dir.path(), "2030-01-02-000000_two", "two");
     assert_eq!(run(&db, Some(dir.path()), &["upgrade"]).code, 0);
     std::fs::remove_dir_all(dir.path().join("2030-01-02-000000_two")).unwrap();
     for args in [&["upgrade"][..], &["downgrade"][..]] {

@@ -271,3 +271,13 @@ pub fn write_migration(dir: &Path, name: &str, up: &str, down: &str) {
     std::fs::write(m.join("up.sql"), up).unwrap();
     std::fs::write(m.join("down.sql"), down).unwrap();
 }
+
+/// A migration that creates table `table (id int)` and whose down drops it.
+pub fn table_migration(dir: &Path, name: &str, table: &str) {
+    write_migration(
+        dir,
+        name,
+        &format!("CREATE TABLE {table} (id int);"),
+        &format!("DROP TABLE {table};"),
+    );
+}
