@@ -214,7 +214,8 @@ fn an_edited_applied_migration_is_refused_shown_and_can_be_accepted() {
     let dir = tempfile::tempdir().unwrap();
     table_migration(dir.path(), "2030-01-01-000000_one", "one");
     assert_eq!(run(&db, Some(dir.path()), &["upgrade"]).code, 0);
-    let before = ragchat_migrate::source::sha256_hex("CREATE TABLE one (id int);\n");
+    // What table_migration wrote, before the edit.
+    let before = ragchat_migrate::source::sha256_hex("CREATE TABLE one (id int);");
     // A harmless edit: a comment.
     let edited = "-- the first table\nCREATE TABLE one (id int);\n";
     std::fs::write(dir.path().join("2030-01-01-000000_one/up.sql"), edited).unwrap();
