@@ -11,11 +11,6 @@ use diesel::sql_types::{Bool, Double, Nullable, Text, Timestamp, Timestamptz};
 use diesel::PgConnection;
 use serde::Serialize;
 
-/// The name of Diesel's ledger table.
-pub const DIESEL_TABLE: &str = "__diesel_schema_migrations";
-/// The name of the toolkit's side table.
-pub const SIDE_TABLE: &str = "__ragchat_migrations";
-
 /// Deletes side records whose version Diesel's table no longer has
 /// (diesel_cli reverted it): then a pending version never has a side record,
 /// and recording it needs no upsert (which costs the server far more per

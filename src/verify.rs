@@ -25,6 +25,17 @@ pub struct Problem {
     pub diff: Vec<String>,
 }
 
+impl Problem {
+    /// A stage that failed outright, with no schema difference to show.
+    fn failed(stage: &str, detail: impl Into<String>) -> Self {
+        Problem {
+            stage: stage.into(),
+            detail: detail.into(),
+            diff: Vec::new(),
+        }
+    }
+}
+
 /// The verdict for one migration.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Verdict {
@@ -77,11 +88,10 @@ pub fn verify(
             version: String::new(),
             name: "head -> base -> head".into(),
             ok: false,
-            problems: vec![Problem {
-                stage: "skipped".into(),
-                detail: "a migration failed to apply, so the whole set was not run".into(),
-                diff: Vec::new(),
-            }],
+            problems: vec![Problem::failed(
+                "skipped",
+                "a migration failed to apply, so the whole set was not run",
+            )],
             duration_ms: 0.0,
         }
     };
@@ -124,25 +134,16 @@ fn verify_one(conn: &mut PgConnection, set: &MigrationSet, m: &MigrationScript) 
     let before = catalog::snapshot(conn)?;
     let up = Command::Upgrade(Target::Revision(m.version.clone()));
     if let Err(detail) = run(conn, set, up.clone()) {
-        problems.push(Problem {
-            stage: "up".into(),
-            detail,
-            diff: Vec::new(),
-        });
+        problems.push(Problem::failed("up", detail));
     } else {
         let after = catalog::snapshot(conn)?;
         if m.down_sql.is_none() {
-            problems.push(Problem {
-                stage: "down".into(),
-                detail: "no down.sql: the migration cannot be reverted".into(),
-                diff: Vec::new(),
-            });
+            problems.push(Problem::failed(
+                "down",
+                "no down.sql: the migration cannot be reverted",
+            ));
         } else if let Err(detail) = run(conn, set, Command::Downgrade(Target::Relative(-1))) {
-            problems.push(Problem {
-                stage: "down".into(),
-                detail,
-                diff: Vec::new(),
-            });
+            problems.push(Problem::failed("down", detail));
         } else {
             let reverted = catalog::snapshot(conn)?;
             problems.extend(difference(
@@ -152,11 +153,7 @@ fn verify_one(conn: &mut PgConnection, set: &MigrationSet, m: &MigrationScript) 
                 &reverted,
             ));
             match run(conn, set, up) {
-                Err(detail) => problems.push(Problem {
-                    stage: "up again".into(),
-                    detail,
-                    diff: Vec::new(),
-                }),
+                Err(detail) => problems.push(Problem::failed("up again", detail)),
                 Ok(()) => {
                     let again = catalog::snapshot(conn)?;
                     problems.extend(difference(
@@ -183,11 +180,7 @@ fn round_trip(conn: &mut PgConnection, set: &MigrationSet, empty: &Snapshot) -> 
     let mut problems = Vec::new();
     let head = catalog::snapshot(conn)?;
     if let Err(detail) = run(conn, set, Command::Downgrade(Target::Base)) {
-        problems.push(Problem {
-            stage: "downgrade base".into(),
-            detail,
-            diff: Vec::new(),
-        });
+        problems.push(Problem::failed("downgrade base", detail));
     } else {
         let base = catalog::snapshot(conn)?;
         problems.extend(difference(
@@ -197,11 +190,7 @@ fn round_trip(conn: &mut PgConnection, set: &MigrationSet, empty: &Snapshot) -> 
             &base,
         ));
         if let Err(detail) = run(conn, set, Command::Upgrade(Target::Head)) {
-            problems.push(Problem {
-                stage: "upgrade head".into(),
-                detail,
-                diff: Vec::new(),
-            });
+            problems.push(Problem::failed("upgrade head", detail));
         } else {
             let again = catalog::snapshot(conn)?;
             problems.extend(difference(
