@@ -64,6 +64,7 @@ pub fn expected_schema_cached(
     set: &MigrationSet,
     migrations: Vec<&MigrationScript>,
 ) -> Result<Snapshot> {
+    set.require_contents()?;
     let Some(dir) = cache_dir() else {
         return expected_schema(target, target_conn, connect_timeout, set, migrations);
     };

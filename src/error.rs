@@ -109,6 +109,10 @@ pub enum Error {
         /// True when the cause is missing server binaries (a set-up problem).
         missing_binaries: bool,
     },
+
+    /// The toolkit broke one of its own rules; a bug to report (exit 1).
+    #[error("internal error: {0}; please report this as a bug")]
+    Internal(String),
 }
 
 impl Error {

@@ -20,6 +20,7 @@ pub mod catalog;
 pub mod cluster;
 pub mod database_url;
 pub mod dev;
+pub mod directory;
 pub mod drift;
 pub mod error;
 pub mod ledger;

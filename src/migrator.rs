@@ -90,6 +90,7 @@ pub fn run(
     options: &RunOptions,
     observer: &mut dyn Observer,
 ) -> Result<Vec<StepReport>> {
+    set.require_contents()?;
     with_lock(conn, options.lock_timeout, observer, |conn, observer| {
         let ledger = ledger::read(conn)?;
         let status = Status::new(set, &ledger);
@@ -125,6 +126,7 @@ pub fn apply_exactly(
     migrations: Vec<&MigrationScript>,
     options: &RunOptions,
 ) -> Result<Vec<StepReport>> {
+    set.require_contents()?;
     if migrations.is_empty() {
         return Ok(Vec::new());
     }
@@ -142,6 +144,7 @@ pub fn make_plan<'s>(
     command: &Command,
     options: &RunOptions,
 ) -> Result<Plan<'s>> {
+    set.require_contents()?;
     let plan = match command {
         Command::Upgrade(target) => plan::upgrade(set, status, target, options.plan)?,
         Command::Downgrade(target) => plan::downgrade(set, status, target)?,

@@ -3,13 +3,14 @@
 //! versions and order follow Diesel's rules exactly) and then read into one
 //! [`MigrationSet`], the only form the rest of the toolkit sees.
 
+use crate::directory::{diesel_version, MigrationDirectory, MigrationFiles};
 use crate::error::{Error, Result};
-use diesel::migration::{Migration, MigrationSource};
+use diesel::migration::MigrationSource;
 use diesel::pg::Pg;
-use diesel_migrations::{embed_migrations, EmbeddedMigrations, FileBasedMigrations};
+use diesel_migrations::{embed_migrations, EmbeddedMigrations};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// The project's migrations, compiled into the binary by Diesel.
 ///
@@ -76,9 +77,16 @@ impl Source {
 }
 
 /// An ordered, validated list of migrations (oldest first).
+///
+/// A set is either complete ([`MigrationSet::load`]: every file read,
+/// validated and hashed) or a listing of names only ([`MigrationSet::list`]:
+/// versions and directory names, no file opened), which is all that the
+/// read-only status commands need. Only a complete set can be run, rendered
+/// or compared by checksum.
 #[derive(Debug, Clone, Default)]
 pub struct MigrationSet {
     migrations: Vec<MigrationScript>,
+    names_only: bool,
 }
 
 impl MigrationSet {
@@ -88,29 +96,74 @@ impl MigrationSet {
             Source::Embedded => {
                 let listed = MigrationSource::<Pg>::migrations(&MIGRATIONS)
                     .map_err(|e| invalid("embedded migrations", e.to_string()))?;
-                Self::from_listing(listed, embedded_files)
+                let mut scripts = Vec::with_capacity(listed.len());
+                for migration in listed {
+                    let files = embedded_files(&migration.name().to_string())?;
+                    scripts.push(script_from_files(files, "migrations")?);
+                }
+                Self::from_scripts(scripts)
             }
             Source::Directory(dir) => {
-                if !dir.is_dir() {
-                    return Err(invalid(
-                        dir.display(),
-                        "not a directory; fix: pass --migrations-dir pointing at the \
-                         project's migrations/ folder"
-                            .to_string(),
-                    ));
-                }
-                let listed = FileBasedMigrations::from_path(dir)
-                    .and_then(|m| {
-                        MigrationSource::<Pg>::migrations(&m).map_err(|e| {
-                            diesel_migrations::MigrationError::IoError(std::io::Error::other(
-                                e.to_string(),
-                            ))
-                        })
-                    })
-                    .map_err(|e| directory_error(dir, e))?;
-                Self::from_listing(listed, |dir_name| disk_files(&dir.join(dir_name)))
+                let directory = MigrationDirectory::open(dir)?;
+                let location = dir.display().to_string();
+                let scripts = directory
+                    .read()?
+                    .into_iter()
+                    .map(|files| script_from_files(files, &location))
+                    .collect::<Result<Vec<_>>>()?;
+                Self::from_scripts(scripts)
             }
         }
+    }
+
+    /// Lists the migrations of `source` by name only: no file is opened, so
+    /// nothing is hashed or validated beyond the directory names. For a
+    /// folder on disk this is one directory listing, however many migrations
+    /// it holds.
+    pub fn list(source: &Source) -> Result<Self> {
+        let names = match source {
+            Source::Embedded => EMBEDDED_TEXTS
+                .iter()
+                .map(|t| t.dir_name.to_string())
+                .collect(),
+            Source::Directory(dir) => MigrationDirectory::open(dir)?.names()?,
+        };
+        let scripts = names
+            .into_iter()
+            .map(|dir_name| {
+                let version = diesel_version(&dir_name);
+                validate_dir_name(&dir_name, &version)?;
+                Ok(MigrationScript {
+                    version,
+                    dir_name,
+                    up_sql: String::new(),
+                    down_sql: None,
+                    run_in_transaction: true,
+                    up_sha256: String::new(),
+                    down_sha256: None,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let mut set = Self::from_scripts(scripts)?;
+        set.names_only = true;
+        Ok(set)
+    }
+
+    /// False for a listing of names ([`MigrationSet::list`]): its migrations
+    /// carry no SQL and no checksums.
+    pub fn has_contents(&self) -> bool {
+        !self.names_only
+    }
+
+    /// Fails unless the set was read completely; guards everything that runs
+    /// or renders SQL.
+    pub fn require_contents(&self) -> Result<()> {
+        if self.names_only {
+            return Err(Error::Internal(
+                "a listing of migration names was used where their SQL is needed".to_string(),
+            ));
+        }
+        Ok(())
     }
 
     /// Builds a set from already-read migrations (used by tests and tools).
@@ -128,22 +181,10 @@ impl MigrationSet {
                 ));
             }
         }
-        Ok(Self { migrations })
-    }
-
-    fn from_listing(
-        listed: Vec<Box<dyn Migration<Pg>>>,
-        read: impl Fn(&str) -> Result<RawFiles>,
-    ) -> Result<Self> {
-        let mut scripts = Vec::with_capacity(listed.len());
-        for migration in listed {
-            let dir_name = migration.name().to_string();
-            let version = migration.name().version().to_string();
-            validate_dir_name(&dir_name, &version)?;
-            let files = read(&dir_name)?;
-            scripts.push(files.into_script(dir_name, version)?);
-        }
-        Self::from_scripts(scripts)
+        Ok(Self {
+            migrations,
+            names_only: false,
+        })
     }
 
     /// All migrations, oldest first.
@@ -177,45 +218,42 @@ impl MigrationSet {
     }
 }
 
-/// The raw files of one migration directory, before validation.
-struct RawFiles {
-    up_sql: Option<String>,
-    down_sql: Option<String>,
-    metadata_toml: Option<String>,
-    location: String,
-}
-
-impl RawFiles {
-    fn into_script(self, dir_name: String, version: String) -> Result<MigrationScript> {
-        let up_sql = self.up_sql.ok_or_else(|| {
-            invalid(
-                format!("{}/up.sql", self.location),
-                "missing; fix: every migration directory needs an up.sql".to_string(),
-            )
-        })?;
-        if up_sql.trim().is_empty() {
-            return Err(invalid(
-                format!("{}/up.sql", self.location),
-                "empty; fix: write the migration's SQL, or delete the directory".to_string(),
-            ));
-        }
-        let run_in_transaction = match &self.metadata_toml {
-            None => true,
-            Some(text) => parse_metadata(text)
-                .map_err(|reason| invalid(format!("{}/metadata.toml", self.location), reason))?,
-        };
-        let up_sha256 = sha256_hex(&up_sql);
-        let down_sha256 = self.down_sql.as_deref().map(sha256_hex);
-        Ok(MigrationScript {
-            version,
-            dir_name,
-            up_sql,
-            down_sql: self.down_sql,
-            run_in_transaction,
-            up_sha256,
-            down_sha256,
-        })
+/// Validates one migration directory's files into a script; `location` is
+/// the folder they came from, for messages.
+fn script_from_files(files: MigrationFiles, location: &str) -> Result<MigrationScript> {
+    let here = format!("{location}/{}", files.dir_name);
+    let version = diesel_version(&files.dir_name);
+    validate_dir_name(&files.dir_name, &version)?;
+    let up_sql = files.up_sql.ok_or_else(|| {
+        invalid(
+            format!("{here}/up.sql"),
+            "missing; fix: every migration directory needs an up.sql (or move the \
+             directory out of the migrations folder)"
+                .to_string(),
+        )
+    })?;
+    if up_sql.trim().is_empty() {
+        return Err(invalid(
+            format!("{here}/up.sql"),
+            "empty; fix: write the migration's SQL, or delete the directory".to_string(),
+        ));
     }
+    let run_in_transaction = match &files.metadata_toml {
+        None => true,
+        Some(text) => parse_metadata(text)
+            .map_err(|reason| invalid(format!("{here}/metadata.toml"), reason))?,
+    };
+    let up_sha256 = sha256_hex(&up_sql);
+    let down_sha256 = files.down_sql.as_deref().map(sha256_hex);
+    Ok(MigrationScript {
+        version,
+        dir_name: files.dir_name,
+        up_sql,
+        down_sql: files.down_sql,
+        run_in_transaction,
+        up_sha256,
+        down_sha256,
+    })
 }
 
 /// `metadata.toml` as Diesel reads it. Diesel falls back silently to the
@@ -229,7 +267,7 @@ struct Metadata {
     run_in_transaction: bool,
 }
 
-fn parse_metadata(text: &str) -> std::result::Result<bool, String> {
+pub(crate) fn parse_metadata(text: &str) -> std::result::Result<bool, String> {
     toml::from_str::<Metadata>(text)
         .map(|m| m.run_in_transaction)
         .map_err(|e| {
@@ -271,7 +309,7 @@ fn validate_dir_name(dir_name: &str, version: &str) -> Result<()> {
     }
 }
 
-fn embedded_files(dir_name: &str) -> Result<RawFiles> {
+fn embedded_files(dir_name: &str) -> Result<MigrationFiles> {
     let text = EMBEDDED_TEXTS
         .iter()
         .find(|t| t.dir_name == dir_name)
@@ -283,56 +321,12 @@ fn embedded_files(dir_name: &str) -> Result<RawFiles> {
                     .to_string(),
             )
         })?;
-    Ok(RawFiles {
+    Ok(MigrationFiles {
+        dir_name: dir_name.to_string(),
         up_sql: text.up_sql.map(str::to_owned),
         down_sql: text.down_sql.map(str::to_owned),
         metadata_toml: text.metadata_toml.map(str::to_owned),
-        location: format!("migrations/{dir_name}"),
     })
-}
-
-fn disk_files(dir: &Path) -> Result<RawFiles> {
-    let read = |name: &str| -> Result<Option<String>> {
-        let path = dir.join(name);
-        match std::fs::read(&path) {
-            Ok(bytes) => String::from_utf8(bytes).map(Some).map_err(|e| {
-                invalid(
-                    path.display(),
-                    format!(
-                        "not valid UTF-8 (first bad byte at offset {}); fix: save the file \
-                         as UTF-8",
-                        e.utf8_error().valid_up_to()
-                    ),
-                )
-            }),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(invalid(
-                path.display(),
-                format!("cannot be read: {e}; fix: check its permissions"),
-            )),
-        }
-    };
-    Ok(RawFiles {
-        up_sql: read("up.sql")?,
-        down_sql: read("down.sql")?,
-        metadata_toml: read("metadata.toml")?,
-        location: dir.display().to_string(),
-    })
-}
-
-fn directory_error(dir: &Path, error: diesel_migrations::MigrationError) -> Error {
-    use diesel_migrations::MigrationError as E;
-    match error {
-        E::UnknownMigrationFormat(path) => invalid(
-            path.display(),
-            "not a migration directory (it needs an up.sql, and a name like \
-             YYYY-MM-DD-HHMMSS_name); fix: add up.sql, or move the directory out of the \
-             migrations folder"
-                .to_string(),
-        ),
-        E::MigrationDirectoryNotFound(path) => invalid(path.display(), "not found".to_string()),
-        other => invalid(dir.display(), format!("cannot be read: {other}")),
-    }
 }
 
 fn invalid(path: impl std::fmt::Display, reason: String) -> Error {
