@@ -139,10 +139,14 @@ pub enum Commands {
         sql: SqlOptions,
     },
     /// Show the applied version, `(head)` when nothing is pending, or `base`.
+    ///
+    /// Reads only the migration names and the ledger, without waiting for a
+    /// running migration; `check` and `history --verbose` compare checksums.
     Current,
     /// List every migration: applied or pending, when, current and head.
     History {
-        /// Also show checksums, durations and who applied each.
+        /// Also show checksums, durations and who applied each, and mark
+        /// migrations edited since they were applied (reads every file).
         #[arg(long, short)]
         verbose: bool,
     },

@@ -132,6 +132,39 @@ impl Context {
         MigrationSet::load(&self.source())
     }
 
+    /// Reads the migrations (by name only when `names_only`) while the
+    /// connection is being set up: the server's start-up handshake is mostly
+    /// waiting, and a large migrations folder takes as long to read. A bad
+    /// folder is still reported as such (exit 2) and nothing runs before both
+    /// are done. Without a URL the folder is read first, so that a bad one
+    /// never starts the local cluster.
+    fn load_and_connect(&self, names_only: bool) -> Result<(MigrationSet, Connected)> {
+        let source = self.source();
+        let load = move || {
+            if names_only {
+                MigrationSet::list(&source)
+            } else {
+                MigrationSet::load(&source)
+            }
+        };
+        if !self.has_database_url() {
+            let set = load()?;
+            return Ok((set, self.connect()?));
+        }
+        std::thread::scope(|scope| {
+            let loading = scope.spawn(load);
+            let connected = self.connect();
+            let set = loading
+                .join()
+                .map_err(|_| Error::Internal("reading the migrations panicked".to_string()))??;
+            Ok((set, connected?))
+        })
+    }
+
+    fn has_database_url(&self) -> bool {
+        matches!(&self.global.database_url, Some(raw) if !raw.trim().is_empty())
+    }
+
     fn run_options(
         &self,
         single_transaction: bool,
@@ -151,7 +184,7 @@ impl Context {
     /// The configured database, or the local cluster when none is.
     fn connect(&self) -> Result<Connected> {
         let (url, local) = match &self.global.database_url {
-            Some(raw) if !raw.trim().is_empty() => (DatabaseUrl::parse(raw)?, None),
+            Some(raw) if self.has_database_url() => (DatabaseUrl::parse(raw)?, None),
             _ => {
                 let cluster = LocalCluster::locate()?;
                 let session = cluster.use_for_command()?;
@@ -176,12 +209,23 @@ impl Context {
         }
     }
 
-    /// Reads the ledger under the migration lock.
-    fn read_ledger(&self, db: &mut Connected) -> Result<Ledger> {
-        let timeout = seconds("--lock-timeout", self.global.lock_timeout)?;
-        migrator::with_lock(&mut db.conn, timeout, &mut self.observer(), |conn, _| {
-            ledger::read(conn)
-        })
+    /// What a read-only command needs: the migrations (by name only unless
+    /// the ledger's checksums are wanted, which means reading and hashing
+    /// every file), a connection, and the committed ledger, read without
+    /// waiting for the migration lock. A run in progress is mentioned, since
+    /// its work is not in the answer yet.
+    fn observe(&self, detail: ledger::Detail) -> Result<(MigrationSet, Connected, Status, bool)> {
+        let (set, mut db) = self.load_and_connect(detail != ledger::Detail::Checksums)?;
+        let observed = ledger::observe(&mut db.conn, detail)?;
+        if let Some(pid) = observed.migrating {
+            self.printer.note(format!(
+                "note: a migration run is in progress{}; this is the state committed before it",
+                pid.map(|p| format!(" (backend pid {p})"))
+                    .unwrap_or_default()
+            ));
+        }
+        let status = Status::new(&set, &observed.ledger);
+        Ok((set, db, status, observed.migrating.is_some()))
     }
 
     fn migrate(
@@ -191,20 +235,25 @@ impl Context {
         options: RunOptions,
         sql: &SqlOptions,
     ) -> Result<u8> {
-        let set = self.load_set()?;
+        // The offline script connects to nothing.
+        let (set, db) = if sql.sql {
+            (self.load_set()?, None)
+        } else {
+            let (set, db) = self.load_and_connect(false)?;
+            (set, Some(db))
+        };
         // A named target must exist before anything is touched.
         if let Command::Upgrade(Target::Revision(r)) | Command::Downgrade(Target::Revision(r)) =
             &command
         {
             resolve_revision(&set, r)?;
         }
-        if sql.sql {
+        let Some(mut db) = db else {
             return self.offline(name, &set, &command, &options, sql);
-        }
-        let mut db = self.connect()?;
+        };
         let reports = migrator::run(&mut db.conn, &set, &command, &options, &mut self.observer())?;
-        let ledger = ledger::read(&mut db.conn)?;
-        let status = Status::new(&set, &ledger);
+        // Where the run left the database, for the summary line.
+        let status = Status::new(&set, &ledger::read_versions(&mut db.conn)?);
         let total: f64 = reports.iter().map(|r| r.duration_ms).sum();
         if reports.is_empty() {
             self.printer.line("nothing to do");
@@ -258,9 +307,7 @@ impl Context {
     }
 
     fn current(&self) -> Result<u8> {
-        let set = self.load_set()?;
-        let mut db = self.connect()?;
-        let status = Status::new(&set, &self.read_ledger(&mut db)?);
+        let (set, db, status, migrating) = self.observe(ledger::Detail::Versions)?;
         self.warn_about_anomalies(&set, &status);
         self.printer.line(describe_current(&set, &status));
         self.printer.json(&json!({
@@ -270,19 +317,26 @@ impl Context {
             "at_head": status.at_head(),
             "pending": status.pending().count(),
             "unknown": status.unknown.iter().map(|a| &a.version).collect::<Vec<_>>(),
-            "changed": status.changed().map(|m| &set.all()[m.index].version).collect::<Vec<_>>(),
+            "migration_in_progress": migrating,
         }));
         Ok(0)
     }
 
     fn history(&self, verbose: bool) -> Result<u8> {
-        let set = self.load_set()?;
-        let mut db = self.connect()?;
-        let status = Status::new(&set, &self.read_ledger(&mut db)?);
+        // Checksums (and the CHANGED marks they give) need every file read:
+        // only --verbose pays for that.
+        let (set, db, status, migrating) = self.observe(if verbose {
+            ledger::Detail::Checksums
+        } else {
+            ledger::Detail::Records
+        })?;
         let current = status.current();
         let head = set.len().checked_sub(1);
         let p = &self.printer;
         let mut entries = Vec::new();
+        // Collected and written at once: a long history is one write, not
+        // one system call per line.
+        let mut lines: Vec<String> = Vec::new();
         for state in &status.migrations {
             let m = &set.all()[state.index];
             let mut marks = Vec::new();
@@ -308,23 +362,24 @@ impl Context {
                 ),
                 None => (p.paint("[ ]", Style::Warn), "pending".to_string()),
             };
-            p.line(
+            lines.push(
                 format!(
                     "{box_} {}  {:<32} {when} {}",
                     m.version,
                     m.label(),
                     marks.join(" ")
                 )
-                .trim_end(),
+                .trim_end()
+                .to_string(),
             );
             if verbose {
-                p.line(format!("      directory:   {}", m.dir_name));
-                p.line(format!("      up.sql:      sha256 {}", m.up_sha256));
+                lines.push(format!("      directory:   {}", m.dir_name));
+                lines.push(format!("      up.sql:      sha256 {}", m.up_sha256));
                 if let Some(d) = &m.down_sha256 {
-                    p.line(format!("      down.sql:    sha256 {d}"));
+                    lines.push(format!("      down.sql:    sha256 {d}"));
                 }
                 if let Some(r) = state.applied.as_ref().and_then(|a| a.record.as_ref()) {
-                    p.line(format!(
+                    lines.push(format!(
                         "      recorded by: {}{}",
                         r.applied_by,
                         r.duration_ms
@@ -333,10 +388,13 @@ impl Context {
                     ));
                 }
                 if !m.run_in_transaction {
-                    p.line("      runs outside a transaction (metadata.toml)");
+                    lines.push("      runs outside a transaction (metadata.toml)".to_string());
                 }
             }
-            entries.push(json!({
+            if !p.json_mode() {
+                continue;
+            }
+            let mut entry = json!({
                 "version": m.version,
                 "name": m.dir_name,
                 "state": if state.applied.is_some() { "applied" } else { "pending" },
@@ -346,13 +404,17 @@ impl Context {
                 "current": Some(state.index) == current,
                 "head": Some(state.index) == head,
                 "out_of_order": state.out_of_order,
-                "changed": state.changes,
-                "up_sha256": m.up_sha256,
-                "run_in_transaction": m.run_in_transaction,
-            }));
+            });
+            if verbose {
+                entry["changed"] = json!(state.changes);
+                entry["up_sha256"] = json!(m.up_sha256);
+                entry["down_sha256"] = json!(m.down_sha256);
+                entry["run_in_transaction"] = json!(m.run_in_transaction);
+            }
+            entries.push(entry);
         }
         for unknown in &status.unknown {
-            p.line(format!(
+            lines.push(format!(
                 "{} {}  {:<32} applied {} {}",
                 p.paint("[?]", Style::Bad),
                 unknown.version,
@@ -368,10 +430,14 @@ impl Context {
             ));
         }
         if set.is_empty() && status.unknown.is_empty() {
-            p.line("no migrations");
+            lines.push("no migrations".to_string());
+        }
+        if !lines.is_empty() {
+            p.line(lines.join("\n"));
         }
         p.json(&json!({
             "database": db.url.masked(),
+            "migration_in_progress": migrating,
             "migrations": entries,
             "unknown": status.unknown.iter().map(|a| json!({
                 "version": a.version,
@@ -383,15 +449,14 @@ impl Context {
     }
 
     fn pending(&self) -> Result<u8> {
-        let set = self.load_set()?;
-        let mut db = self.connect()?;
-        let status = Status::new(&set, &self.read_ledger(&mut db)?);
+        let (set, db, status, migrating) = self.observe(ledger::Detail::Versions)?;
         let pending: Vec<&MigrationScript> = status.pending().map(|i| &set.all()[i]).collect();
         for m in &pending {
             self.printer.line(format!("{} {}", m.version, m.dir_name));
         }
         self.printer.json(&json!({
             "database": db.url.masked(),
+            "migration_in_progress": migrating,
             "pending": pending.iter().map(|m| migration_json(m)).collect::<Vec<_>>(),
         }));
         Ok(0)
@@ -576,9 +641,9 @@ impl Context {
     }
 
     fn check(&self) -> Result<u8> {
-        let set = self.load_set()?;
-        let mut db = self.connect()?;
-        let status = Status::new(&set, &self.read_ledger(&mut db)?);
+        // No waiting for the lock: a run in progress fails the check (what
+        // it has done so far is not a state to approve).
+        let (set, mut db, status, migrating) = self.observe(ledger::Detail::Checksums)?;
         let pending: Vec<&MigrationScript> = status.pending().map(|i| &set.all()[i]).collect();
         let changed: Vec<String> = status
             .changed()
@@ -604,7 +669,8 @@ impl Context {
             .iter()
             .map(ToString::to_string)
             .collect();
-        let ok = pending.is_empty()
+        let ok = !migrating
+            && pending.is_empty()
             && changed.is_empty()
             && status.unknown.is_empty()
             && drifted.is_empty();
@@ -621,6 +687,9 @@ impl Context {
                 p.paint("check failed:", Style::Bad),
                 describe_current(&set, &status)
             ));
+            if migrating {
+                p.line("  in progress: a migration run holds the lock; check again when it ends");
+            }
             for m in &pending {
                 p.line(format!("  pending:   {}", m.dir_name));
             }
@@ -646,6 +715,7 @@ impl Context {
         p.json(&json!({
             "ok": ok,
             "database": db.url.masked(),
+            "migration_in_progress": migrating,
             "current": current_json(&set, &status),
             "pending": pending.iter().map(|m| migration_json(m)).collect::<Vec<_>>(),
             "changed": changed,

@@ -85,26 +85,28 @@ pub struct AppliedMigration {
 }
 
 /// The toolkit's side-table record for an applied version.
-#[derive(Debug, Clone, PartialEq, Serialize, QueryableByName)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SideRecord {
     /// The directory name when it was applied.
-    #[diesel(sql_type = Text)]
     pub dir_name: String,
-    /// SHA-256 of `up.sql` when it was applied.
-    #[diesel(sql_type = Text)]
-    pub up_sha256: String,
-    /// SHA-256 of `down.sql` when it was applied.
-    #[diesel(sql_type = Nullable<Text>)]
-    pub down_sha256: Option<String>,
+    /// The files' checksums when it was applied; `None` when the read left
+    /// them out (status commands that compare no checksums).
+    pub checksums: Option<RecordedChecksums>,
     /// When it was applied.
-    #[diesel(sql_type = Timestamptz)]
     pub applied_at: DateTime<Utc>,
     /// How long its SQL took on the server, in milliseconds.
-    #[diesel(sql_type = Nullable<Double>)]
     pub duration_ms: Option<f64>,
     /// Which tool and command recorded it.
-    #[diesel(sql_type = Text)]
     pub applied_by: String,
+}
+
+/// The checksums recorded for an applied migration.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RecordedChecksums {
+    /// SHA-256 of `up.sql` when it was applied.
+    pub up_sha256: String,
+    /// SHA-256 of `down.sql` when it was applied.
+    pub down_sha256: Option<String>,
 }
 
 /// Everything the database says it has applied, ordered by version.
@@ -134,8 +136,10 @@ impl Ledger {
                 run_on: NaiveDateTime::default(),
                 record: Some(SideRecord {
                     dir_name: m.dir_name.clone(),
-                    up_sha256: m.up_sha256.clone(),
-                    down_sha256: m.down_sha256.clone(),
+                    checksums: Some(RecordedChecksums {
+                        up_sha256: m.up_sha256.clone(),
+                        down_sha256: m.down_sha256.clone(),
+                    }),
                     applied_at: DateTime::default(),
                     duration_ms: None,
                     applied_by: RecordedBy::Run.label(),
@@ -220,16 +224,105 @@ pub fn read(conn: &mut PgConnection) -> Result<Ledger> {
                 to_regclass('__ragchat_migrations') IS NOT NULL AS side",
     )
     .get_result(conn)?;
-    if !present.diesel {
+    read_tables(conn, present.diesel, present.side, Detail::Checksums)
+}
+
+/// The applied versions only (no side records): where the database stands.
+pub fn read_versions(conn: &mut PgConnection) -> Result<Ledger> {
+    let present: TablesPresent = diesel::sql_query(
+        "SELECT to_regclass('__diesel_schema_migrations') IS NOT NULL AS diesel, \
+                false AS side",
+    )
+    .get_result(conn)?;
+    read_tables(conn, present.diesel, false, Detail::Versions)
+}
+
+/// The ledger as a read-only command sees it, without taking the migration
+/// lock: each migration commits its ledger rows with its own SQL, so any
+/// read is a consistent state, and a status command never waits behind a
+/// long migration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Observed {
+    /// The committed ledger.
+    pub ledger: Ledger,
+    /// The backend pid of a migrator running right now (its work not yet
+    /// committed is not in `ledger`); `Some(None)` when one runs but its pid
+    /// cannot be seen.
+    pub migrating: Option<Option<i32>>,
+}
+
+/// How much of the ledger a read fetches: a status command asks for no more
+/// than it shows, since on a long ledger the side table's columns (the
+/// checksums above all) are most of the bytes and of the server's work.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Detail {
+    /// Applied versions and Diesel's `run_on` only: no side records.
+    Versions,
+    /// Versions with their side records, checksums left out.
+    Records,
+    /// Everything, checksums included.
+    Checksums,
+}
+
+/// Reads the ledger for a status command, and whether a migrator is busy:
+/// one probe and one read in the usual case.
+pub fn observe(conn: &mut PgConnection, detail: Detail) -> Result<Observed> {
+    #[derive(QueryableByName)]
+    struct Probe {
+        #[diesel(sql_type = Bool)]
+        diesel: bool,
+        #[diesel(sql_type = Bool)]
+        side: bool,
+        #[diesel(sql_type = Bool)]
+        idle: bool,
+    }
+    let probe: Probe = diesel::sql_query(format!(
+        "SELECT to_regclass('__diesel_schema_migrations') IS NOT NULL AS diesel, \
+                to_regclass('__ragchat_migrations') IS NOT NULL AS side, \
+                {} AS idle",
+        crate::lock::IDLE_SQL
+    ))
+    .get_result(conn)?;
+    let migrating = if probe.idle {
+        None
+    } else {
+        Some(crate::lock::holder(conn)?)
+    };
+    Ok(Observed {
+        ledger: read_tables(
+            conn,
+            probe.diesel,
+            probe.side && detail != Detail::Versions,
+            detail,
+        )?,
+        migrating,
+    })
+}
+
+fn read_tables(
+    conn: &mut PgConnection,
+    diesel_table: bool,
+    side_table: bool,
+    detail: Detail,
+) -> Result<Ledger> {
+    if !diesel_table {
         return Ok(Ledger::default());
     }
-    let query = if present.side {
-        "SELECT d.version, d.run_on, r.dir_name, r.up_sha256, r.down_sha256, r.applied_at, \
+    let checksums = if detail == Detail::Checksums {
+        "r.up_sha256, r.down_sha256"
+    } else {
+        "NULL::text AS up_sha256, NULL::text AS down_sha256"
+    };
+    let joined = format!(
+        "SELECT d.version, d.run_on, r.dir_name, {checksums}, r.applied_at, \
                 r.duration_ms, r.applied_by \
          FROM __diesel_schema_migrations d \
          LEFT JOIN __ragchat_migrations r ON r.version = d.version \
               AND r.diesel_run_on IS NOT DISTINCT FROM d.run_on \
          ORDER BY d.version"
+    );
+    let query = if side_table {
+        joined.as_str()
     } else {
         "SELECT version, run_on, NULL::text AS dir_name, NULL::text AS up_sha256, \
                 NULL::text AS down_sha256, NULL::timestamptz AS applied_at, \
@@ -242,17 +335,17 @@ pub fn read(conn: &mut PgConnection) -> Result<Ledger> {
         .map(|r| AppliedMigration {
             version: r.version,
             run_on: r.run_on,
-            record: match (r.dir_name, r.up_sha256, r.applied_at, r.applied_by) {
-                (Some(dir_name), Some(up_sha256), Some(applied_at), Some(applied_by)) => {
-                    Some(SideRecord {
-                        dir_name,
+            record: match (r.dir_name, r.applied_at, r.applied_by) {
+                (Some(dir_name), Some(applied_at), Some(applied_by)) => Some(SideRecord {
+                    dir_name,
+                    checksums: r.up_sha256.map(|up_sha256| RecordedChecksums {
                         up_sha256,
                         down_sha256: r.down_sha256,
-                        applied_at,
-                        duration_ms: r.duration_ms,
-                        applied_by,
-                    })
-                }
+                    }),
+                    applied_at,
+                    duration_ms: r.duration_ms,
+                    applied_by,
+                }),
                 _ => None,
             },
         })

@@ -12,6 +12,13 @@ use std::time::{Duration, Instant};
 /// PostgreSQL's stable text hash (the one hash partitioning relies on).
 const KEY_SQL: &str = "hashtextextended('ragchat-migrate:' || current_database(), 0)";
 
+/// An SQL expression that is true when no migrator holds the lock. It takes
+/// the lock for the current transaction only, so in a statement of its own
+/// (autocommit) it is released as soon as the statement ends: a cheap way for
+/// read-only commands to notice a run in progress without waiting for it.
+pub(crate) const IDLE_SQL: &str =
+    "pg_try_advisory_xact_lock(hashtextextended('ragchat-migrate:' || current_database(), 0))";
+
 #[derive(QueryableByName)]
 struct Locked {
     #[diesel(sql_type = Bool)]

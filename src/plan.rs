@@ -127,9 +127,13 @@ impl Status {
             .enumerate()
             .map(|(index, m)| {
                 let applied = ledger.get(&m.version).cloned();
+                // A listing of names, or a ledger read without checksums,
+                // has nothing to compare.
                 let changes = applied
                     .as_ref()
+                    .filter(|_| set.has_contents())
                     .and_then(|a| a.record.as_ref())
+                    .and_then(|r| r.checksums.as_ref())
                     .map(|r| {
                         let mut changes = Vec::new();
                         if r.up_sha256 != m.up_sha256 {
@@ -650,7 +654,14 @@ mod tests {
     fn changed_files_are_refused_with_both_checksums() {
         let s = set(2);
         let mut l = ledger(&s, &[0], &[]);
-        l.applied[0].record.as_mut().unwrap().up_sha256 = "old".into();
+        l.applied[0]
+            .record
+            .as_mut()
+            .unwrap()
+            .checksums
+            .as_mut()
+            .unwrap()
+            .up_sha256 = "old".into();
         let st = Status::new(&s, &l);
         let err = upgrade(&s, &st, &Target::Head, Options::default()).unwrap_err();
         let text = err.to_string();

@@ -799,8 +799,26 @@ fn a_held_lock_times_out_with_exit_4_naming_the_holder() {
     );
     assert!(r.stderr.contains("timed out"), "{}", r.stderr);
     assert!(db.catalog().is_empty());
+    // Status commands answer at once with the committed state, and say that
+    // a run is in progress; check refuses to call that clean.
+    let current = run(&db, &["--lock-timeout", "30", "current"]);
+    assert_eq!(current.code, 0, "{}", current.stderr);
+    assert_eq!(current.stdout.trim(), "base");
+    assert!(
+        current
+            .stderr
+            .contains("a migration run is in progress (backend pid"),
+        "{}",
+        current.stderr
+    );
+    let v = json(&db, &["pending"]);
+    assert_eq!(v["migration_in_progress"], true);
+    let check = run(&db, &["check"]);
+    assert_eq!(check.code, 3, "{}", check.stdout);
+    assert!(check.stdout.contains("in progress"), "{}", check.stdout);
     drop(holder);
     ok(&db, &["upgrade"]);
+    assert_eq!(json(&db, &["current"])["migration_in_progress"], false);
 }
 
 #[test]
