@@ -251,9 +251,10 @@ impl Context {
         let Some(mut db) = db else {
             return self.offline(name, &set, &command, &options, sql);
         };
-        let reports = migrator::run(&mut db.conn, &set, &command, &options, &mut self.observer())?;
-        // Where the run left the database, for the summary line.
-        let status = Status::new(&set, &ledger::read_versions(&mut db.conn)?);
+        let migrator::RunOutcome {
+            steps: reports,
+            status,
+        } = migrator::run_and_report(&mut db.conn, &set, &command, &options, &mut self.observer())?;
         let total: f64 = reports.iter().map(|r| r.duration_ms).sum();
         if reports.is_empty() {
             self.printer.line("nothing to do");

@@ -25,6 +25,9 @@ pub struct MigrationDirectory {
     root: PathBuf,
 }
 
+/// Below this many migrations per thread, one thread reads them all.
+const PARALLEL_READ_THRESHOLD: usize = 250;
+
 /// The files of one migration directory, as found on disk (not yet
 /// validated: a missing `up.sql` is `None`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,8 +86,43 @@ impl MigrationDirectory {
     }
 
     /// Every migration directory with its files, each file opened once.
+    /// A large folder is read by a few threads at once: opening thousands
+    /// of small files is system calls, not bandwidth, and cores help.
     pub fn read(&self) -> Result<Vec<MigrationFiles>> {
         let names = self.names()?;
+        let workers = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(4)
+            .min(names.len() / PARALLEL_READ_THRESHOLD + 1);
+        if workers <= 1 {
+            return self.read_dirs(names);
+        }
+        let chunk = names.len().div_ceil(workers);
+        let mut chunks = Vec::with_capacity(workers);
+        let mut rest = names;
+        while rest.len() > chunk {
+            let tail = rest.split_off(chunk);
+            chunks.push(rest);
+            rest = tail;
+        }
+        chunks.push(rest);
+        std::thread::scope(|scope| {
+            let readers: Vec<_> = chunks
+                .into_iter()
+                .map(|names| scope.spawn(move || self.read_dirs(names)))
+                .collect();
+            let mut all = Vec::new();
+            for reader in readers {
+                let files = reader.join().map_err(|_| {
+                    Error::Internal("a thread reading migrations panicked".to_string())
+                })??;
+                all.extend(files);
+            }
+            Ok(all)
+        })
+    }
+
+    fn read_dirs(&self, names: Vec<String>) -> Result<Vec<MigrationFiles>> {
         let mut buffer = Vec::with_capacity(16 * 1024);
         let mut path = self.root.clone();
         names

@@ -58,7 +58,8 @@ pub enum RecordedBy {
     /// `stamp` recorded it without running SQL.
     Stamp,
     /// It was applied by another tool (diesel_cli, or the Python system via
-    /// `adopt`) and its checksum taken over on first sight.
+    /// `adopt`), or by a run killed before it wrote its batch of side
+    /// records, and its checksum was taken from the files on first sight.
     Adopted,
 }
 
@@ -129,26 +130,41 @@ impl Ledger {
     /// this tool, with their current checksums: the starting point of an
     /// offline `--sql` script, and of planner tests.
     pub fn assuming_applied<'a>(migrations: impl IntoIterator<Item = &'a MigrationScript>) -> Self {
-        let mut applied: Vec<AppliedMigration> = migrations
-            .into_iter()
-            .map(|m| AppliedMigration {
-                version: m.version.clone(),
-                run_on: NaiveDateTime::default(),
-                record: Some(SideRecord {
-                    dir_name: m.dir_name.clone(),
-                    checksums: Some(RecordedChecksums {
-                        up_sha256: m.up_sha256.clone(),
-                        down_sha256: m.down_sha256.clone(),
-                    }),
-                    applied_at: DateTime::default(),
-                    duration_ms: None,
-                    applied_by: RecordedBy::Run.label(),
-                }),
-            })
+        Ledger::default().after(migrations, &[])
+    }
+
+    /// This ledger once `applied` were applied by this tool and `reverted`
+    /// reverted, without reading the database again: what a run knows of
+    /// where it left the database. The new entries carry their checksums;
+    /// their times are unknown here and left at zero.
+    pub fn after<'a>(
+        &self,
+        applied: impl IntoIterator<Item = &'a MigrationScript>,
+        reverted: &[&str],
+    ) -> Self {
+        let mut entries: Vec<AppliedMigration> = self
+            .applied
+            .iter()
+            .filter(|a| !reverted.contains(&a.version.as_str()))
+            .cloned()
             .collect();
-        applied.sort_by(|a, b| a.version.cmp(&b.version));
+        entries.extend(applied.into_iter().map(|m| AppliedMigration {
+            version: m.version.clone(),
+            run_on: NaiveDateTime::default(),
+            record: Some(SideRecord {
+                dir_name: m.dir_name.clone(),
+                checksums: Some(RecordedChecksums {
+                    up_sha256: m.up_sha256.clone(),
+                    down_sha256: m.down_sha256.clone(),
+                }),
+                applied_at: DateTime::default(),
+                duration_ms: None,
+                applied_by: RecordedBy::Run.label(),
+            }),
+        }));
+        entries.sort_by(|a, b| a.version.cmp(&b.version));
         Ledger {
-            applied,
+            applied: entries,
             exists: true,
         }
     }
@@ -204,6 +220,24 @@ pub fn unmanaged_relations(conn: &mut PgConnection) -> Result<Vec<String>> {
         #[diesel(sql_type = Text)]
         name: String,
     }
+    #[derive(QueryableByName)]
+    struct Any {
+        #[diesel(sql_type = Bool)]
+        any: bool,
+    }
+    // On an empty database (the usual first upgrade) this cheap look at
+    // pg_class alone settles it; pg_depend is read only when there is
+    // something to tell apart.
+    let any: Any = diesel::sql_query(
+        "SELECT EXISTS (SELECT 1 FROM pg_class c \
+          WHERE c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) \
+            AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') \
+            AND c.relname NOT IN ('__diesel_schema_migrations', '__ragchat_migrations')) AS any",
+    )
+    .get_result(conn)?;
+    if !any.any {
+        return Ok(Vec::new());
+    }
     let rows: Vec<Name> = diesel::sql_query(
         "SELECT c.relname::text AS name FROM pg_class c \
          JOIN pg_namespace n ON n.oid = c.relnamespace \
@@ -225,16 +259,6 @@ pub fn read(conn: &mut PgConnection) -> Result<Ledger> {
     )
     .get_result(conn)?;
     read_tables(conn, present.diesel, present.side, Detail::Checksums)
-}
-
-/// The applied versions only (no side records): where the database stands.
-pub fn read_versions(conn: &mut PgConnection) -> Result<Ledger> {
-    let present: TablesPresent = diesel::sql_query(
-        "SELECT to_regclass('__diesel_schema_migrations') IS NOT NULL AS diesel, \
-                false AS side",
-    )
-    .get_result(conn)?;
-    read_tables(conn, present.diesel, false, Detail::Versions)
 }
 
 /// The ledger as a read-only command sees it, without taking the migration
@@ -362,10 +386,11 @@ pub fn literal(text: &str) -> String {
     format!("'{}'", text.replace('\'', "''"))
 }
 
-/// The statements that record `migration` as applied in both tables.
+/// The statements that record `migration` as applied in both tables, on
+/// its own: for offline scripts, `stamp` and adoption (a live run writes
+/// Diesel's row with the migration and batches the side records).
 ///
-/// `duration_ms` is an SQL expression: inside the migration's own message it
-/// is measured by the server from the start of that message.
+/// `duration_ms` is an SQL expression (`NULL` where nothing was timed).
 pub fn record_applied_sql(
     migration: &MigrationScript,
     recorded_by: RecordedBy,
@@ -413,6 +438,71 @@ pub fn record_applied_sql(
     )
 }
 
+/// Diesel's row for a migration this toolkit runs, sent with its SQL. Its
+/// side record follows in a batch ([`record_run_batch_sql`]): one
+/// multi-row statement every [`RECORD_BATCH`] migrations costs the server
+/// far less than a second `INSERT` in every migration's message.
+pub fn record_diesel_row_sql(version: &str) -> String {
+    format!(
+        "INSERT INTO __diesel_schema_migrations (version) VALUES ({});\n",
+        literal(version)
+    )
+}
+
+/// How many migrations' side records may wait before they are written with
+/// the next migration's message. A migrator killed outright leaves at most
+/// this many (plus the run's last ones) without a side record; the next
+/// run records them from the files, as for versions another tool applied.
+pub const RECORD_BATCH: usize = 100;
+
+/// A side record waiting to be written: the migration and its measured
+/// duration in milliseconds.
+#[derive(Debug, Clone, Copy)]
+pub struct PendingRecord<'a> {
+    /// The migration that ran.
+    pub migration: &'a MigrationScript,
+    /// How long its message took, as the client measured it.
+    pub duration_ms: f64,
+}
+
+/// The side records of migrations this toolkit ran, whose Diesel rows are
+/// already written (committed, or earlier in the same transaction). Their
+/// time and `diesel_run_on` are taken from those rows, so they agree with
+/// Diesel exactly. Empty for no records.
+pub fn record_run_batch_sql(records: &[PendingRecord]) -> String {
+    if records.is_empty() {
+        return String::new();
+    }
+    let rows: Vec<String> = records
+        .iter()
+        .map(|r| {
+            let m = r.migration;
+            format!(
+                "({}, {}, {}, {}, {}::float8)",
+                literal(&m.version),
+                literal(&m.dir_name),
+                literal(&m.up_sha256),
+                m.down_sha256
+                    .as_deref()
+                    .map(literal)
+                    .unwrap_or_else(|| "NULL".into()),
+                r.duration_ms
+            )
+        })
+        .collect();
+    format!(
+        "INSERT INTO __ragchat_migrations \
+         (version, dir_name, up_sha256, down_sha256, applied_at, duration_ms, applied_by, \
+          diesel_run_on) \
+         SELECT v.version, v.dir_name, v.up_sha256, v.down_sha256, d.run_on::timestamptz, \
+          v.duration_ms, {}, d.run_on \
+         FROM (VALUES {}) AS v (version, dir_name, up_sha256, down_sha256, duration_ms) \
+         JOIN __diesel_schema_migrations d ON d.version = v.version;\n",
+        literal(&RecordedBy::Run.label()),
+        rows.join(",\n  ")
+    )
+}
+
 /// The statements that forget `version` in both tables.
 pub fn record_reverted_sql(version: &str) -> String {
     let version = literal(version);
@@ -421,10 +511,6 @@ pub fn record_reverted_sql(version: &str) -> String {
          DELETE FROM __ragchat_migrations WHERE version = {version};\n"
     )
 }
-
-/// The server-side duration of the current message, in milliseconds.
-pub const MESSAGE_DURATION_MS: &str =
-    "extract(epoch FROM clock_timestamp() - statement_timestamp()) * 1000";
 
 /// Side rows for versions applied by another tool (no checksum yet): the
 /// checksum of the file we have now is taken over, once.

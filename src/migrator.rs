@@ -2,11 +2,17 @@
 //!
 //! Diesel's harness sends each migration as four messages (BEGIN, the SQL,
 //! a prepared ledger INSERT, COMMIT). Here each transactional migration is
-//! one message, `BEGIN; <sql>; <ledger writes>; COMMIT;`, writing Diesel's
-//! `__diesel_schema_migrations` exactly as Diesel would plus our side table.
-//! PostgreSQL runs a multi-statement message as one unit: on error nothing of
-//! that migration remains, and the error position maps back to a line of the
-//! file.
+//! one message, `BEGIN; <sql>; <Diesel's ledger row>; COMMIT;`, writing
+//! `__diesel_schema_migrations` exactly as Diesel would. PostgreSQL runs a
+//! multi-statement message as one unit: on error nothing of that migration
+//! remains, and the error position maps back to a line of the file.
+//!
+//! The side table's records (checksums, timings) are written in batches, one
+//! multi-row statement with every [`ledger::RECORD_BATCH`]th migration's
+//! message and at the end of the run (also when a migration fails): a second
+//! `INSERT` in every message cost the server more than anything else the
+//! toolkit adds. Only a migrator killed outright leaves records unwritten;
+//! the next run takes them from the files, as for another tool's versions.
 
 use crate::error::{Error, Result, SqlLine};
 use crate::ledger::{self, Ledger, RecordedBy};
@@ -90,6 +96,27 @@ pub fn run(
     options: &RunOptions,
     observer: &mut dyn Observer,
 ) -> Result<Vec<StepReport>> {
+    run_and_report(conn, set, command, options, observer).map(|outcome| outcome.steps)
+}
+
+/// What a run did and where it left the database.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunOutcome {
+    /// The steps that ran, in order.
+    pub steps: Vec<StepReport>,
+    /// The migrations against the ledger as the run left it (computed from
+    /// the ledger read under the lock and the steps, not read again).
+    pub status: Status,
+}
+
+/// [`run`], also telling where the run left the database.
+pub fn run_and_report(
+    conn: &mut PgConnection,
+    set: &MigrationSet,
+    command: &Command,
+    options: &RunOptions,
+    observer: &mut dyn Observer,
+) -> Result<RunOutcome> {
     set.require_contents()?;
     with_lock(conn, options.lock_timeout, observer, |conn, observer| {
         let ledger = ledger::read(conn)?;
@@ -107,14 +134,27 @@ pub fn run(
                     let _ = conn.batch_execute("ROLLBACK");
                 }
             }
-            return Ok(Vec::new());
+            return Ok(RunOutcome {
+                steps: Vec::new(),
+                status,
+            });
         }
         if !ledger.exists {
             refuse_unmanaged_schema(conn)?;
         }
-        watch_for_client_death(conn);
-        let prelude = prelude_sql(set, &ledger);
-        execute(conn, &plan, options, prelude, observer)
+        // Sent with the first migration rather than on its own.
+        let prelude = format!("{WATCH_FOR_CLIENT_DEATH_SQL}{}", prelude_sql(set, &ledger));
+        let steps = execute(conn, &plan, options, prelude, observer)?;
+        let (ups, downs): (Vec<&Step>, Vec<&Step>) = plan
+            .steps
+            .iter()
+            .partition(|s| s.direction == Direction::Up);
+        let reverted: Vec<&str> = downs.iter().map(|s| s.migration.version.as_str()).collect();
+        let after = ledger.after(ups.iter().map(|s| s.migration), &reverted);
+        Ok(RunOutcome {
+            steps,
+            status: Status::new(set, &after),
+        })
     })
 }
 
@@ -217,13 +257,11 @@ fn refuse_unmanaged_schema(conn: &mut PgConnection) -> Result<()> {
 /// Asks the server (PostgreSQL 14+) to notice within a second when this
 /// client dies, so a killed migrator's half-run migration is rolled back and
 /// its lock freed instead of running on. Older servers lack the setting, and
-/// then the message simply runs to its end.
-fn watch_for_client_death(conn: &mut PgConnection) {
-    let _ = conn.batch_execute(
-        "SELECT set_config('client_connection_check_interval', '1000', false) \
-         WHERE current_setting('server_version_num')::int >= 140000",
-    );
-}
+/// then the message simply runs to its end. A session setting, kept once the
+/// first migration's transaction commits (if that one fails, the run stops).
+const WATCH_FOR_CLIENT_DEATH_SQL: &str =
+    "SELECT set_config('client_connection_check_interval', '1000', false) \
+     WHERE current_setting('server_version_num')::int >= 140000;\n";
 
 /// Creates the ledger tables when missing and takes over the checksums of
 /// versions another tool applied; sent with the first migration.
@@ -233,7 +271,8 @@ pub fn prelude_sql(set: &MigrationSet, ledger: &Ledger) -> String {
     sql
 }
 
-/// The migration SQL of a step and the ledger writes that go with it.
+/// The migration SQL of a step and the ledger writes that go with it, each
+/// step recorded on its own (the offline script's form).
 pub fn step_sql<'s>(step: &Step<'s>, duration_ms: &str) -> (&'s str, String) {
     let m = step.migration;
     match step.direction {
@@ -241,6 +280,20 @@ pub fn step_sql<'s>(step: &Step<'s>, duration_ms: &str) -> (&'s str, String) {
             m.up_sql.as_str(),
             ledger::record_applied_sql(m, RecordedBy::Run, duration_ms),
         ),
+        Direction::Down => (
+            m.down_sql.as_deref().unwrap_or_default(),
+            ledger::record_reverted_sql(&m.version),
+        ),
+    }
+}
+
+/// The migration SQL of a step and the ledger writes sent with it by a live
+/// run: Diesel's row for an up step (its side record is batched), both
+/// rows' removal for a down step.
+fn live_step_sql<'s>(step: &Step<'s>) -> (&'s str, String) {
+    let m = step.migration;
+    match step.direction {
+        Direction::Up => (m.up_sql.as_str(), ledger::record_diesel_row_sql(&m.version)),
         Direction::Down => (
             m.down_sql.as_deref().unwrap_or_default(),
             ledger::record_reverted_sql(&m.version),
@@ -270,34 +323,57 @@ fn execute(
         conn.batch_execute(&begin)?;
     }
     let mut reports = Vec::with_capacity(plan.steps.len());
+    let mut pending: Vec<ledger::PendingRecord> = Vec::new();
     for step in &plan.steps {
         let started = Instant::now();
+        // Waiting side records go out with this step's message once there
+        // are enough of them (or before a step that removes rows).
+        let flush = if pending.len() >= ledger::RECORD_BATCH || step.direction == Direction::Down {
+            ledger::record_run_batch_sql(&pending)
+        } else {
+            String::new()
+        };
         let outcome = if options.single_transaction {
-            run_message(conn, step, "", "", ledger::MESSAGE_DURATION_MS)
+            run_message(conn, step, &flush, "")
         } else if step.migration.run_in_transaction {
             let head = format!(
-                "BEGIN;\nSET LOCAL lock_timeout = {ddl_timeout};\n{}",
+                "BEGIN;\nSET LOCAL lock_timeout = {ddl_timeout};\n{}{flush}",
                 prelude.take().unwrap_or_default()
             );
-            run_message(conn, step, &head, "COMMIT;", ledger::MESSAGE_DURATION_MS)
+            run_message(conn, step, &head, "COMMIT;")
         } else {
             if let Some(sql) = prelude.take() {
                 conn.batch_execute(&sql)?;
             }
-            run_outside_transaction(conn, step, started)
+            run_outside_transaction(conn, step, &flush)
         };
         if let Err(e) = outcome {
             if options.single_transaction || step.migration.run_in_transaction {
                 // The failed message left its transaction aborted; end it.
                 let _ = conn.batch_execute("ROLLBACK");
             }
+            if !options.single_transaction {
+                // The steps before this one are committed: record them now.
+                // Should that fail too, the next run records them.
+                let _ = conn.batch_execute(&ledger::record_run_batch_sql(&pending));
+            }
             return Err(e);
+        }
+        if !flush.is_empty() {
+            pending.clear();
+        }
+        let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
+        if step.direction == Direction::Up {
+            pending.push(ledger::PendingRecord {
+                migration: step.migration,
+                duration_ms,
+            });
         }
         let report = StepReport {
             direction: step.direction,
             version: step.migration.version.clone(),
             name: step.migration.dir_name.clone(),
-            duration_ms: started.elapsed().as_secs_f64() * 1000.0,
+            duration_ms,
         };
         // In one transaction nothing is applied until COMMIT: report then.
         if !options.single_transaction {
@@ -305,27 +381,24 @@ fn execute(
         }
         reports.push(report);
     }
+    let records = ledger::record_run_batch_sql(&pending);
     if options.single_transaction {
-        if let Err(e) = conn.batch_execute("COMMIT") {
+        if let Err(e) = conn.batch_execute(&format!("{records}COMMIT;")) {
             let _ = conn.batch_execute("ROLLBACK");
             return Err(e.into());
         }
         for report in &reports {
             observer.step_done(report);
         }
+    } else if !records.is_empty() {
+        conn.batch_execute(&records)?;
     }
     Ok(reports)
 }
 
 /// Sends `head + sql + ledger writes + tail` as one message.
-fn run_message(
-    conn: &mut PgConnection,
-    step: &Step,
-    head: &str,
-    tail: &str,
-    duration_ms: &str,
-) -> Result<()> {
-    let (sql, ledger_sql) = step_sql(step, duration_ms);
+fn run_message(conn: &mut PgConnection, step: &Step, head: &str, tail: &str) -> Result<()> {
+    let (sql, ledger_sql) = live_step_sql(step);
     let message = format!("{head}{sql}\n;\n{ledger_sql}{tail}");
     conn.batch_execute(&message)
         .map_err(|e| failure(step, &e, head.chars().count(), sql))
@@ -336,8 +409,8 @@ fn run_message(
 /// No `lock_timeout` here: `CREATE INDEX CONCURRENTLY` waits for every older
 /// transaction by design, and cancelling that wait would leave an INVALID
 /// index behind.
-fn run_outside_transaction(conn: &mut PgConnection, step: &Step, started: Instant) -> Result<()> {
-    let (sql, _) = step_sql(step, "NULL");
+fn run_outside_transaction(conn: &mut PgConnection, step: &Step, flush: &str) -> Result<()> {
+    let (sql, ledger_sql) = live_step_sql(step);
     match conn.batch_execute(sql) {
         Err(e) if !pg_error::is_empty_query(&e) => {
             let mut error = failure(step, &e, 0, sql);
@@ -348,9 +421,7 @@ fn run_outside_transaction(conn: &mut PgConnection, step: &Step, started: Instan
         }
         _ => {}
     }
-    let elapsed = format!("{}", started.elapsed().as_secs_f64() * 1000.0);
-    let (_, ledger_sql) = step_sql(step, &elapsed);
-    conn.batch_execute(&format!("BEGIN;\n{ledger_sql}COMMIT;"))?;
+    conn.batch_execute(&format!("BEGIN;\n{flush}{ledger_sql}COMMIT;"))?;
     Ok(())
 }
 

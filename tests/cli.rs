@@ -849,3 +849,54 @@ fn colour_quiet_and_completions() {
             && bash.stdout.contains("upgrade")
     );
 }
+
+#[test]
+fn long_runs_record_every_migration_with_diesels_time_and_its_checksums() {
+    // More migrations than one batch of side records, and not a multiple.
+    let n = ragchat_migrate::ledger::RECORD_BATCH * 2 + 37;
+    let dir = tempfile::tempdir().unwrap();
+    for i in 0..n {
+        table_migration(
+            dir.path(),
+            &format!("2030-01-01-{i:06}_t{i}"),
+            &format!("t{i}"),
+        );
+    }
+    let set = ragchat_migrate::MigrationSet::load(&ragchat_migrate::Source::Directory(
+        dir.path().to_path_buf(),
+    ))
+    .unwrap();
+    let expected: Vec<String> = set
+        .all()
+        .iter()
+        .map(|m| {
+            format!(
+                "{} {} {} {}",
+                m.version,
+                m.dir_name,
+                m.up_sha256,
+                m.down_sha256.as_deref().unwrap()
+            )
+        })
+        .collect();
+    let m = dir.path().to_str().unwrap();
+    for mode in [&[][..], &["--single-transaction"][..]] {
+        let db = TestDb::new();
+        let mut args = vec!["--migrations-dir", m, "upgrade"];
+        args.extend_from_slice(mode);
+        ok(&db, &args);
+        let recorded = db.lines(
+            "SELECT r.version || ' ' || r.dir_name || ' ' || r.up_sha256 || ' ' || r.down_sha256 AS v \
+             FROM __ragchat_migrations r JOIN __diesel_schema_migrations d USING (version) \
+             WHERE r.diesel_run_on = d.run_on AND r.applied_at = d.run_on::timestamptz \
+               AND r.applied_by = 'ragchat-migrate ' || $$VERSION$$ \
+               AND r.duration_ms >= 0 \
+             ORDER BY 1"
+                .replace("$$VERSION$$", &format!("'{}'", env!("CARGO_PKG_VERSION")))
+                .as_str(),
+        );
+        assert_eq!(recorded.len(), n, "{mode:?}");
+        assert_eq!(recorded, expected, "{mode:?}");
+        assert_eq!(json(&db, &["--migrations-dir", m, "check"])["ok"], true);
+    }
+}
