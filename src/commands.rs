@@ -666,7 +666,7 @@ impl Context {
             &set,
             drift::applied_migrations(&set, &status),
         )?;
-        let drifted: Vec<String> = drift::compare(&expected, &mut db.conn)?
+        let drifted: Vec<String> = drift::compare_cached(&expected, &db.url, &mut db.conn)?
             .iter()
             .map(ToString::to_string)
             .collect();

@@ -41,6 +41,69 @@ pub fn compare(expected: &Snapshot, live_conn: &mut PgConnection) -> Result<Vec<
     Ok(expected.diff(&live))
 }
 
+/// [`compare`] for the everyday `check`: the live snapshot is reused from a
+/// private local cache (as for the expected schema) while the database's
+/// catalog [`catalog::fingerprint`] is unchanged, which costs a third of
+/// taking the snapshot anew. The fingerprint is read before the snapshot it
+/// is stored with, so a change in between can only make that entry
+/// unreachable, never stale. `stamp` and `adopt` always take a snapshot.
+pub fn compare_cached(
+    expected: &Snapshot,
+    live: &DatabaseUrl,
+    live_conn: &mut PgConnection,
+) -> Result<Vec<Change>> {
+    let Some(dir) = cache_dir() else {
+        return compare(expected, live_conn);
+    };
+    let key = crate::source::sha256_hex(&format!(
+        "{}\n{}\n{}",
+        env!("CARGO_PKG_VERSION"),
+        crate::source::sha256_hex(catalog::FACTS_SQL),
+        catalog::fingerprint(live_conn)?
+    ));
+    // One entry per database: a new schema replaces the old entry.
+    let path = dir.join(format!(
+        "live-{}.json",
+        crate::source::sha256_hex(live.masked())
+    ));
+    #[derive(serde::Serialize, serde::Deserialize)]
+    struct Entry {
+        key: String,
+        snapshot: Snapshot,
+    }
+    let cached = std::fs::read(&path)
+        .ok()
+        .and_then(|bytes| serde_json::from_slice::<Entry>(&bytes).ok())
+        .filter(|entry| entry.key == key);
+    let snapshot = match cached {
+        Some(entry) => entry.snapshot,
+        None => {
+            let snapshot = catalog::snapshot(live_conn)?;
+            let entry = Entry { key, snapshot };
+            write_atomically(&dir, &path, &entry);
+            entry.snapshot
+        }
+    };
+    Ok(expected.diff(&snapshot))
+}
+
+/// Writes `value` as JSON to `path` through a temporary file and a rename,
+/// so a concurrent reader never sees half a file; failures are ignored (the
+/// cache is only a cache).
+fn write_atomically(dir: &std::path::Path, path: &std::path::Path, value: &impl serde::Serialize) {
+    let Ok(json) = serde_json::to_vec(value) else {
+        return;
+    };
+    let partial = dir.join(format!(
+        ".{}.{}.tmp",
+        path.file_name().unwrap_or_default().to_string_lossy(),
+        std::process::id()
+    ));
+    if std::fs::write(&partial, json).is_ok() && std::fs::rename(&partial, path).is_err() {
+        let _ = std::fs::remove_file(&partial);
+    }
+}
+
 /// The changes as indented lines for a message.
 pub fn render(changes: &[Change]) -> String {
     changes
@@ -77,13 +140,7 @@ pub fn expected_schema_cached(
         return Ok(snapshot);
     }
     let snapshot = expected_schema(target, target_conn, connect_timeout, set, migrations)?;
-    if let Ok(json) = serde_json::to_vec(&snapshot) {
-        // Write then rename, so a concurrent reader never sees half a file.
-        let partial = dir.join(format!(".expected-{key}.{}.tmp", std::process::id()));
-        if std::fs::write(&partial, json).is_ok() {
-            let _ = std::fs::rename(&partial, &path);
-        }
-    }
+    write_atomically(&dir, &path, &snapshot);
     Ok(snapshot)
 }
 
