@@ -325,12 +325,21 @@ impl Context {
 
     fn history(&self, verbose: bool) -> Result<u8> {
         // Checksums (and the CHANGED marks they give) need every file read:
-        // only --verbose pays for that.
-        let (set, db, status, migrating) = self.observe(if verbose {
+        // only --verbose pays for that. The plain listing shows Diesel's
+        // run_on, so it needs the side records (who, how long) only for JSON,
+        // or to name versions this binary does not know.
+        let detail = if verbose {
             ledger::Detail::Checksums
-        } else {
+        } else if self.printer.json_mode() {
             ledger::Detail::Records
-        })?;
+        } else {
+            ledger::Detail::Versions
+        };
+        let (set, mut db, mut status, migrating) = self.observe(detail)?;
+        if detail == ledger::Detail::Versions && !status.unknown.is_empty() {
+            let observed = ledger::observe(&mut db.conn, ledger::Detail::Records)?;
+            status = Status::new(&set, &observed.ledger);
+        }
         let current = status.current();
         let head = set.len().checked_sub(1);
         let p = &self.printer;
