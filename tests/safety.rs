@@ -329,9 +329,9 @@ fn unknown_applied_versions_are_refused_listed_and_fail_check() {
     assert_eq!(ledger_versions(&db).len(), 2);
     let history = run(&db, Some(dir.path()), &["history"]).stdout;
     assert!(
-        history
-            .lines()
-            .any(|l| l.contains("20300102000000") && l.contains("UNKNOWN")),
+        history.lines().any(|l| l.contains("20300102000000")
+            && l.contains("2030-01-02-000000_two")
+            && l.contains("UNKNOWN")),
         "{history}"
     );
     let check = run(&db, Some(dir.path()), &["--format", "json", "check"]);
