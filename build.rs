@@ -13,7 +13,9 @@ use std::path::Path;
 
 fn main() {
     embed_migration_texts();
-    provide_libpq_link_name();
+    if env::var_os("CARGO_FEATURE_BUNDLED_LIBPQ").is_none() {
+        provide_libpq_link_name();
+    }
 }
 
 /// pq-sys links with `-lpq`, which needs the `libpq.so` development symlink
