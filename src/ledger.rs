@@ -449,10 +449,11 @@ pub fn record_diesel_row_sql(version: &str) -> String {
     )
 }
 
-/// How many migrations' side records may wait before they are written with
-/// the next migration's message. A migrator killed outright leaves at most
-/// this many (plus the run's last ones) without a side record; the next
-/// run records them from the files, as for versions another tool applied.
+/// How many side-table changes may wait before they are written with the
+/// next migration's message. A migrator killed outright leaves at most this
+/// many (plus the run's last ones) unwritten: records the next run takes
+/// from the files, as for versions another tool applied, and records of
+/// reverted versions, which no read joins to and the next run purges.
 pub const RECORD_BATCH: usize = 100;
 
 /// A side record waiting to be written: the migration and its measured
@@ -463,6 +464,57 @@ pub struct PendingRecord<'a> {
     pub migration: &'a MigrationScript,
     /// How long its message took, as the client measured it.
     pub duration_ms: f64,
+}
+
+/// The side table's changes of a run that are not written yet: records of
+/// applied migrations and records of reverted ones to delete. Diesel's own
+/// rows are never deferred; they go with each migration's SQL.
+#[derive(Debug, Default)]
+pub struct PendingSideRecords<'a> {
+    applied: Vec<PendingRecord<'a>>,
+    reverted: Vec<&'a str>,
+}
+
+impl<'a> PendingSideRecords<'a> {
+    /// A migration was applied.
+    pub fn applied(&mut self, record: PendingRecord<'a>) {
+        self.applied.push(record);
+    }
+
+    /// A migration was reverted.
+    pub fn reverted(&mut self, version: &'a str) {
+        self.reverted.push(version);
+    }
+
+    /// Whether the changes must go out with the message of a step in
+    /// `next` direction: a full batch, a re-applied version whose old record
+    /// must be gone first, or records to insert before a step that deletes.
+    pub fn due_before(&self, next: crate::plan::Direction) -> bool {
+        self.applied.len() + self.reverted.len() >= RECORD_BATCH
+            || (next == crate::plan::Direction::Up && !self.reverted.is_empty())
+            || (next == crate::plan::Direction::Down && !self.applied.is_empty())
+    }
+
+    /// The SQL that writes every waiting change (deletions first); empty
+    /// when nothing waits. [`PendingSideRecords::clear`] once it committed.
+    pub fn sql(&self) -> String {
+        let mut sql = String::new();
+        if !self.reverted.is_empty() {
+            let versions: Vec<String> = self.reverted.iter().map(|v| literal(v)).collect();
+            sql.push_str(&format!(
+                "DELETE FROM __ragchat_migrations WHERE version IN ({});\n",
+                versions.join(", ")
+            ));
+        }
+        sql.push_str(&record_run_batch_sql(&self.applied));
+        sql
+    }
+
+    /// Forgets the waiting changes, once written.
+    pub fn clear(&mut self) {
+        self.applied.clear();
+        self.reverted.clear();
+    }
 }
 
 /// The side records of migrations this toolkit ran, whose Diesel rows are
@@ -500,6 +552,15 @@ pub fn record_run_batch_sql(records: &[PendingRecord]) -> String {
          JOIN __diesel_schema_migrations d ON d.version = v.version;\n",
         literal(&RecordedBy::Run.label()),
         rows.join(",\n  ")
+    )
+}
+
+/// Diesel's row of a reverted migration, deleted with its down SQL (its side
+/// record follows in a batch).
+pub fn forget_diesel_row_sql(version: &str) -> String {
+    format!(
+        "DELETE FROM __diesel_schema_migrations WHERE version = {};\n",
+        literal(version)
     )
 }
 

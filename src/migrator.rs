@@ -7,12 +7,14 @@
 //! multi-statement message as one unit: on error nothing of that migration
 //! remains, and the error position maps back to a line of the file.
 //!
-//! The side table's records (checksums, timings) are written in batches, one
-//! multi-row statement with every [`ledger::RECORD_BATCH`]th migration's
-//! message and at the end of the run (also when a migration fails): a second
-//! `INSERT` in every message cost the server more than anything else the
-//! toolkit adds. Only a migrator killed outright leaves records unwritten;
-//! the next run takes them from the files, as for another tool's versions.
+//! The side table's records (checksums, timings) are written, and those of
+//! reverted migrations deleted, in batches: with every
+//! [`ledger::RECORD_BATCH`]th migration's message, before a step that needs
+//! them gone, and at the end of the run (also when a migration fails). A
+//! second statement in every message cost the server more than anything
+//! else the toolkit adds. Only a migrator killed outright leaves a batch
+//! unwritten: the next run takes the missing records from the files, as for
+//! another tool's versions, and purges the stale ones.
 
 use crate::error::{Error, Result, SqlLine};
 use crate::ledger::{self, Ledger, RecordedBy};
@@ -287,16 +289,15 @@ pub fn step_sql<'s>(step: &Step<'s>, duration_ms: &str) -> (&'s str, String) {
     }
 }
 
-/// The migration SQL of a step and the ledger writes sent with it by a live
-/// run: Diesel's row for an up step (its side record is batched), both
-/// rows' removal for a down step.
+/// The migration SQL of a step and the ledger write sent with it by a live
+/// run: Diesel's row, inserted or deleted (the side record is batched).
 fn live_step_sql<'s>(step: &Step<'s>) -> (&'s str, String) {
     let m = step.migration;
     match step.direction {
         Direction::Up => (m.up_sql.as_str(), ledger::record_diesel_row_sql(&m.version)),
         Direction::Down => (
             m.down_sql.as_deref().unwrap_or_default(),
-            ledger::record_reverted_sql(&m.version),
+            ledger::forget_diesel_row_sql(&m.version),
         ),
     }
 }
@@ -323,13 +324,13 @@ fn execute(
         conn.batch_execute(&begin)?;
     }
     let mut reports = Vec::with_capacity(plan.steps.len());
-    let mut pending: Vec<ledger::PendingRecord> = Vec::new();
+    let mut pending = ledger::PendingSideRecords::default();
     for step in &plan.steps {
         let started = Instant::now();
-        // Waiting side records go out with this step's message once there
-        // are enough of them (or before a step that removes rows).
-        let flush = if pending.len() >= ledger::RECORD_BATCH || step.direction == Direction::Down {
-            ledger::record_run_batch_sql(&pending)
+        // Waiting side-table changes go out with this step's message when
+        // they are due; a failed message leaves them waiting.
+        let flush = if pending.due_before(step.direction) {
+            pending.sql()
         } else {
             String::new()
         };
@@ -355,7 +356,7 @@ fn execute(
             if !options.single_transaction {
                 // The steps before this one are committed: record them now.
                 // Should that fail too, the next run records them.
-                let _ = conn.batch_execute(&ledger::record_run_batch_sql(&pending));
+                let _ = conn.batch_execute(&pending.sql());
             }
             return Err(e);
         }
@@ -363,11 +364,12 @@ fn execute(
             pending.clear();
         }
         let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
-        if step.direction == Direction::Up {
-            pending.push(ledger::PendingRecord {
+        match step.direction {
+            Direction::Up => pending.applied(ledger::PendingRecord {
                 migration: step.migration,
                 duration_ms,
-            });
+            }),
+            Direction::Down => pending.reverted(&step.migration.version),
         }
         let report = StepReport {
             direction: step.direction,
@@ -381,7 +383,7 @@ fn execute(
         }
         reports.push(report);
     }
-    let records = ledger::record_run_batch_sql(&pending);
+    let records = pending.sql();
     if options.single_transaction {
         if let Err(e) = conn.batch_execute(&format!("{records}COMMIT;")) {
             let _ = conn.batch_execute("ROLLBACK");

@@ -885,18 +885,33 @@ fn long_runs_record_every_migration_with_diesels_time_and_its_checksums() {
         let mut args = vec!["--migrations-dir", m, "upgrade"];
         args.extend_from_slice(mode);
         ok(&db, &args);
-        let recorded = db.lines(
-            "SELECT r.version || ' ' || r.dir_name || ' ' || r.up_sha256 || ' ' || r.down_sha256 AS v \
+        let query = "SELECT r.version || ' ' || r.dir_name || ' ' || r.up_sha256 || ' ' || r.down_sha256 AS v \
              FROM __ragchat_migrations r JOIN __diesel_schema_migrations d USING (version) \
              WHERE r.diesel_run_on = d.run_on AND r.applied_at = d.run_on::timestamptz \
                AND r.applied_by = 'ragchat-migrate ' || $$VERSION$$ \
                AND r.duration_ms >= 0 \
              ORDER BY 1"
-                .replace("$$VERSION$$", &format!("'{}'", env!("CARGO_PKG_VERSION")))
-                .as_str(),
-        );
+            .replace("$$VERSION$$", &format!("'{}'", env!("CARGO_PKG_VERSION")));
+        let recorded = db.lines(&query);
         assert_eq!(recorded.len(), n, "{mode:?}");
         assert_eq!(recorded, expected, "{mode:?}");
         assert_eq!(json(&db, &["--migrations-dir", m, "check"])["ok"], true);
+
+        // Reverting and re-applying more than a batch: the old records are
+        // gone before the new ones are written, and the new ones carry the
+        // new run_on.
+        let mut args = vec!["--migrations-dir", m, "redo", "-n", "150"];
+        args.extend_from_slice(mode);
+        ok(&db, &args);
+        assert_eq!(db.lines(&query).len(), n, "{mode:?} after redo");
+        assert_eq!(json(&db, &["--migrations-dir", m, "check"])["ok"], true);
+        let mut args = vec!["--migrations-dir", m, "downgrade", "base"];
+        args.extend_from_slice(mode);
+        ok(&db, &args);
+        assert_eq!(
+            db.lines("SELECT count(*)::text AS v FROM __ragchat_migrations"),
+            ["0"],
+            "{mode:?}: the side records of reverted migrations are deleted"
+        );
     }
 }
