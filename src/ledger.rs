@@ -228,13 +228,8 @@ pub fn unmanaged_relations(conn: &mut PgConnection) -> Result<Vec<String>> {
     // On an empty database (the usual first upgrade) this cheap look at
     // pg_class alone settles it; pg_depend is read only when there is
     // something to tell apart.
-    let any: Any = diesel::sql_query(
-        "SELECT EXISTS (SELECT 1 FROM pg_class c \
-          WHERE c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) \
-            AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') \
-            AND c.relname NOT IN ('__diesel_schema_migrations', '__ragchat_migrations')) AS any",
-    )
-    .get_result(conn)?;
+    let any: Any =
+        diesel::sql_query(format!("SELECT {OTHER_RELATIONS_SQL} AS any")).get_result(conn)?;
     if !any.any {
         return Ok(Vec::new());
     }
@@ -260,6 +255,37 @@ pub fn read(conn: &mut PgConnection) -> Result<Ledger> {
     .get_result(conn)?;
     read_tables(conn, present.diesel, present.side, Detail::Checksums)
 }
+
+/// [`read`] for a run, with one more answer from the same probe: whether
+/// the current schema holds relations besides the ledger's (a database with
+/// some but no ledger was set up by something else; see
+/// [`unmanaged_relations`]).
+pub fn read_for_run(conn: &mut PgConnection) -> Result<(Ledger, bool)> {
+    #[derive(QueryableByName)]
+    struct Probe {
+        #[diesel(sql_type = Bool)]
+        diesel: bool,
+        #[diesel(sql_type = Bool)]
+        side: bool,
+        #[diesel(sql_type = Bool)]
+        other_relations: bool,
+    }
+    let probe: Probe = diesel::sql_query(format!(
+        "SELECT to_regclass('__diesel_schema_migrations') IS NOT NULL AS diesel, \
+                to_regclass('__ragchat_migrations') IS NOT NULL AS side, \
+                {OTHER_RELATIONS_SQL} AS other_relations"
+    ))
+    .get_result(conn)?;
+    let ledger = read_tables(conn, probe.diesel, probe.side, Detail::Checksums)?;
+    Ok((ledger, probe.other_relations))
+}
+
+/// True when the current schema has a relation that is not the ledger's;
+/// pg_class alone, so cheap on a new session.
+const OTHER_RELATIONS_SQL: &str = "EXISTS (SELECT 1 FROM pg_class c \
+      WHERE c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) \
+        AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') \
+        AND c.relname NOT IN ('__diesel_schema_migrations', '__ragchat_migrations'))";
 
 /// The ledger as a read-only command sees it, without taking the migration
 /// lock: each migration commits its ledger rows with its own SQL, so any

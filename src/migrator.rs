@@ -121,7 +121,7 @@ pub fn run_and_report(
 ) -> Result<RunOutcome> {
     set.require_contents()?;
     with_lock(conn, options.lock_timeout, observer, |conn, observer| {
-        let ledger = ledger::read(conn)?;
+        let (ledger, other_relations) = ledger::read_for_run(conn)?;
         let status = Status::new(set, &ledger);
         let plan = make_plan(set, &status, command, options)?;
         if plan.is_empty() {
@@ -141,7 +141,7 @@ pub fn run_and_report(
                 status,
             });
         }
-        if !ledger.exists {
+        if !ledger.exists && other_relations {
             refuse_unmanaged_schema(conn)?;
         }
         // Sent with the first migration rather than on its own.
