@@ -132,20 +132,27 @@ impl Context {
         MigrationSet::load(&self.source())
     }
 
-    /// Reads the migrations (by name only when `names_only`) while the
-    /// connection is being set up: the server's start-up handshake is mostly
-    /// waiting, and a large migrations folder takes as long to read. A bad
-    /// folder is still reported as such (exit 2) and nothing runs before both
-    /// are done. Without a URL the folder is read first, so that a bad one
-    /// never starts the local cluster.
-    fn load_and_connect(&self, names_only: bool) -> Result<(MigrationSet, Connected)> {
+    /// Reads the migrations (by name only when `names_only`) and checks the
+    /// command's input against them (`validate`) while the connection is
+    /// being set up: the server's start-up handshake is mostly waiting, and a
+    /// large migrations folder takes as long to read. Bad input is still
+    /// reported as such (exit 2), before a connection error, and nothing
+    /// runs before both are done. Without a URL the folder is read and the
+    /// input checked first, so that bad input never starts the local cluster.
+    fn load_and_connect(
+        &self,
+        names_only: bool,
+        validate: impl FnOnce(&MigrationSet) -> Result<()> + Send,
+    ) -> Result<(MigrationSet, Connected)> {
         let source = self.source();
-        let load = move || {
-            if names_only {
-                MigrationSet::list(&source)
+        let load = move || -> Result<MigrationSet> {
+            let set = if names_only {
+                MigrationSet::list(&source)?
             } else {
-                MigrationSet::load(&source)
-            }
+                MigrationSet::load(&source)?
+            };
+            validate(&set)?;
+            Ok(set)
         };
         if !self.has_database_url() {
             let set = load()?;
@@ -215,7 +222,8 @@ impl Context {
     /// waiting for the migration lock. A run in progress is mentioned, since
     /// its work is not in the answer yet.
     fn observe(&self, detail: ledger::Detail) -> Result<(MigrationSet, Connected, Status, bool)> {
-        let (set, mut db) = self.load_and_connect(detail != ledger::Detail::Checksums)?;
+        let (set, mut db) =
+            self.load_and_connect(detail != ledger::Detail::Checksums, |_| Ok(()))?;
         let observed = ledger::observe(&mut db.conn, detail)?;
         if let Some(pid) = observed.migrating {
             self.printer.note(format!(
@@ -235,19 +243,22 @@ impl Context {
         options: RunOptions,
         sql: &SqlOptions,
     ) -> Result<u8> {
+        // A named target must exist before anything is touched.
+        let validate = |set: &MigrationSet| match &command {
+            Command::Upgrade(Target::Revision(r)) | Command::Downgrade(Target::Revision(r)) => {
+                resolve_revision(set, r).map(|_| ())
+            }
+            _ => Ok(()),
+        };
         // The offline script connects to nothing.
         let (set, db) = if sql.sql {
-            (self.load_set()?, None)
+            let set = self.load_set()?;
+            validate(&set)?;
+            (set, None)
         } else {
-            let (set, db) = self.load_and_connect(false)?;
+            let (set, db) = self.load_and_connect(false, validate)?;
             (set, Some(db))
         };
-        // A named target must exist before anything is touched.
-        if let Command::Upgrade(Target::Revision(r)) | Command::Downgrade(Target::Revision(r)) =
-            &command
-        {
-            resolve_revision(&set, r)?;
-        }
         let Some(mut db) = db else {
             return self.offline(name, &set, &command, &options, sql);
         };

@@ -326,27 +326,30 @@ pub fn observe(conn: &mut PgConnection, detail: Detail) -> Result<Observed> {
         #[diesel(sql_type = Bool)]
         idle: bool,
     }
-    let probe: Probe = diesel::sql_query(format!(
-        "SELECT to_regclass('__diesel_schema_migrations') IS NOT NULL AS diesel, \
-                to_regclass('__ragchat_migrations') IS NOT NULL AS side, \
-                {} AS idle",
-        crate::lock::IDLE_SQL
-    ))
-    .get_result(conn)?;
-    let migrating = if probe.idle {
-        None
-    } else {
-        Some(crate::lock::holder(conn)?)
-    };
-    Ok(Observed {
-        ledger: read_tables(
-            conn,
-            probe.diesel,
-            probe.side && detail != Detail::Versions,
-            detail,
-        )?,
-        migrating,
-    })
+    // One read-only snapshot: the probe takes the lock for the transaction
+    // when it is free, so no run can start between the probe and the read.
+    conn.build_transaction()
+        .read_only()
+        .repeatable_read()
+        .run(|conn| {
+            let probe: Probe = diesel::sql_query(format!(
+                "SELECT to_regclass('__diesel_schema_migrations') IS NOT NULL AS diesel, \
+                        to_regclass('__ragchat_migrations') IS NOT NULL AS side, \
+                        {} AS idle",
+                crate::lock::IDLE_SQL
+            ))
+            .get_result(conn)?;
+            let migrating = if probe.idle {
+                None
+            } else {
+                Some(crate::lock::holder(conn)?)
+            };
+            let side = probe.side && detail != Detail::Versions;
+            Ok(Observed {
+                ledger: read_tables(conn, probe.diesel, side, detail)?,
+                migrating,
+            })
+        })
 }
 
 fn read_tables(
@@ -476,10 +479,12 @@ pub fn record_diesel_row_sql(version: &str) -> String {
 }
 
 /// How many side-table changes may wait before they are written with the
-/// next migration's message. A migrator killed outright leaves at most this
-/// many (plus the run's last ones) unwritten: records the next run takes
-/// from the files, as for versions another tool applied, and records of
-/// reverted versions, which no read joins to and the next run purges.
+/// next migration's message. A migrator that dies or loses its connection
+/// before writing them leaves at most this many (plus the run's last ones)
+/// unwritten: records of applied migrations, which the next run takes from
+/// the files as for versions another tool applied (an edit made in between
+/// goes unnoticed), and records of reverted versions, which no read joins
+/// to and the next run purges.
 pub const RECORD_BATCH: usize = 100;
 
 /// A side record waiting to be written: the migration and its measured

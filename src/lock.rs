@@ -13,9 +13,9 @@ use std::time::{Duration, Instant};
 const KEY_SQL: &str = "hashtextextended('ragchat-migrate:' || current_database(), 0)";
 
 /// An SQL expression that is true when no migrator holds the lock. It takes
-/// the lock for the current transaction only, so in a statement of its own
-/// (autocommit) it is released as soon as the statement ends: a cheap way for
-/// read-only commands to notice a run in progress without waiting for it.
+/// the lock for the current transaction only (released at its end): a
+/// cheap way for read-only commands to notice a run in progress without
+/// waiting for it, and to keep one from starting while they read.
 pub(crate) const IDLE_SQL: &str =
     "pg_try_advisory_xact_lock(hashtextextended('ragchat-migrate:' || current_database(), 0))";
 

@@ -349,10 +349,10 @@ fn execute(
             run_outside_transaction(conn, step, &flush)
         };
         if let Err(e) = outcome {
-            if options.single_transaction || step.migration.run_in_transaction {
-                // The failed message left its transaction aborted; end it.
-                let _ = conn.batch_execute("ROLLBACK");
-            }
+            // The failed message may have left a transaction aborted (also
+            // the ledger message after a non-transactional step); end it.
+            // Outside a transaction ROLLBACK only warns.
+            let _ = conn.batch_execute("ROLLBACK");
             if !options.single_transaction {
                 // The steps before this one are committed: record them now.
                 // Should that fail too, the next run records them.

@@ -119,3 +119,24 @@ fn a_server_that_never_answers_times_out_instead_of_hanging() {
     );
     drop(silent);
 }
+
+#[test]
+fn bad_input_is_reported_before_a_connection_error() {
+    // Nothing listens on this port: a connection would be refused. The
+    // unknown target and the broken folder are found first, and are exit 2.
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let url = format!("postgres://u:pw@127.0.0.1:{closed}/db");
+    let (code, text) = run(&url, &["upgrade", "no_such_revision"]);
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("unknown target `no_such_revision`"), "{text}");
+
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("2030-01-01-000000_no_up")).unwrap();
+    let m = dir.path().to_str().unwrap();
+    let (code, text) = run(&url, &["--migrations-dir", m, "upgrade"]);
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("up.sql"), "{text}");
+}
