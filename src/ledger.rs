@@ -183,12 +183,27 @@ impl Ledger {
     }
 }
 
+/// Which ledger tables exist, and one more yes/no asked in the same
+/// statement (see [`probe`]).
 #[derive(QueryableByName)]
-struct TablesPresent {
+struct Probe {
     #[diesel(sql_type = Bool)]
     diesel: bool,
     #[diesel(sql_type = Bool)]
     side: bool,
+    #[diesel(sql_type = Bool)]
+    also: bool,
+}
+
+/// Looks for the two ledger tables, and evaluates `also` (an SQL boolean)
+/// in the same round trip.
+fn probe(conn: &mut PgConnection, also: &str) -> Result<Probe> {
+    Ok(diesel::sql_query(format!(
+        "SELECT to_regclass('__diesel_schema_migrations') IS NOT NULL AS diesel, \
+                to_regclass('__ragchat_migrations') IS NOT NULL AS side, \
+                {also} AS also"
+    ))
+    .get_result(conn)?)
 }
 
 #[derive(QueryableByName)]
@@ -248,11 +263,7 @@ pub fn unmanaged_relations(conn: &mut PgConnection) -> Result<Vec<String>> {
 /// Reads the ledger without creating anything: a database that never saw a
 /// migration has an empty ledger.
 pub fn read(conn: &mut PgConnection) -> Result<Ledger> {
-    let present: TablesPresent = diesel::sql_query(
-        "SELECT to_regclass('__diesel_schema_migrations') IS NOT NULL AS diesel, \
-                to_regclass('__ragchat_migrations') IS NOT NULL AS side",
-    )
-    .get_result(conn)?;
+    let present = probe(conn, "true")?;
     read_tables(conn, present.diesel, present.side, Detail::Checksums)
 }
 
@@ -261,23 +272,9 @@ pub fn read(conn: &mut PgConnection) -> Result<Ledger> {
 /// some but no ledger was set up by something else; see
 /// [`unmanaged_relations`]).
 pub fn read_for_run(conn: &mut PgConnection) -> Result<(Ledger, bool)> {
-    #[derive(QueryableByName)]
-    struct Probe {
-        #[diesel(sql_type = Bool)]
-        diesel: bool,
-        #[diesel(sql_type = Bool)]
-        side: bool,
-        #[diesel(sql_type = Bool)]
-        other_relations: bool,
-    }
-    let probe: Probe = diesel::sql_query(format!(
-        "SELECT to_regclass('__diesel_schema_migrations') IS NOT NULL AS diesel, \
-                to_regclass('__ragchat_migrations') IS NOT NULL AS side, \
-                {OTHER_RELATIONS_SQL} AS other_relations"
-    ))
-    .get_result(conn)?;
-    let ledger = read_tables(conn, probe.diesel, probe.side, Detail::Checksums)?;
-    Ok((ledger, probe.other_relations))
+    let present = probe(conn, OTHER_RELATIONS_SQL)?;
+    let ledger = read_tables(conn, present.diesel, present.side, Detail::Checksums)?;
+    Ok((ledger, present.also))
 }
 
 /// True when the current schema has a relation that is not the ledger's;
@@ -317,36 +314,22 @@ pub enum Detail {
 /// Reads the ledger for a status command, and whether a migrator is busy:
 /// one probe and one read in the usual case.
 pub fn observe(conn: &mut PgConnection, detail: Detail) -> Result<Observed> {
-    #[derive(QueryableByName)]
-    struct Probe {
-        #[diesel(sql_type = Bool)]
-        diesel: bool,
-        #[diesel(sql_type = Bool)]
-        side: bool,
-        #[diesel(sql_type = Bool)]
-        idle: bool,
-    }
     // One read-only snapshot: the probe takes the lock for the transaction
     // when it is free, so no run can start between the probe and the read.
     conn.build_transaction()
         .read_only()
         .repeatable_read()
         .run(|conn| {
-            let probe: Probe = diesel::sql_query(format!(
-                "SELECT to_regclass('__diesel_schema_migrations') IS NOT NULL AS diesel, \
-                        to_regclass('__ragchat_migrations') IS NOT NULL AS side, \
-                        {} AS idle",
-                crate::lock::IDLE_SQL
-            ))
-            .get_result(conn)?;
-            let migrating = if probe.idle {
+            // `also`: the lock is free (and now held until COMMIT).
+            let present = probe(conn, crate::lock::IDLE_SQL)?;
+            let migrating = if present.also {
                 None
             } else {
                 Some(crate::lock::holder(conn)?)
             };
-            let side = probe.side && detail != Detail::Versions;
+            let side = present.side && detail != Detail::Versions;
             Ok(Observed {
-                ledger: read_tables(conn, probe.diesel, side, detail)?,
+                ledger: read_tables(conn, present.diesel, side, detail)?,
                 migrating,
             })
         })
