@@ -20,6 +20,7 @@ pub struct Cli {
 
 /// Options accepted before or after the subcommand.
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct Global {
     /// The database: postgres://, postgresql://, postgresql+asyncpg:// (and
     /// +psycopg2, +psycopg) URLs or `key=value` conninfo. Default: the
@@ -93,8 +94,9 @@ pub struct SqlOptions {
 pub enum Commands {
     /// Apply pending migrations up to TARGET (default: head).
     Upgrade {
-        /// head, a version (or unique prefix), a directory name, or +N.
-        #[arg(default_value = "head", allow_hyphen_values = true)]
+        /// head, a version (or unique prefix), a directory name, or +N; with
+        /// --sql also FROM:TO (the script starts from FROM).
+        #[arg(default_value = "head", allow_negative_numbers = true)]
         target: String,
         /// Run the whole plan in one transaction: all or nothing.
         #[arg(long)]
@@ -107,9 +109,13 @@ pub enum Commands {
     },
     /// Revert migrations down to TARGET (default: -1).
     Downgrade {
-        /// base, a version (or unique prefix), a directory name, or -N.
-        #[arg(default_value = "-1", allow_hyphen_values = true)]
+        /// base, a version (or unique prefix), a directory name, or -N; with
+        /// --sql also FROM:TO (the script starts from FROM).
+        #[arg(default_value = "-1", allow_negative_numbers = true)]
         target: String,
+        /// Do not ask before `downgrade base` (required without a terminal).
+        #[arg(long, short = 'y')]
+        yes: bool,
         /// Run the whole plan in one transaction: all or nothing.
         #[arg(long)]
         single_transaction: bool,
@@ -132,6 +138,11 @@ pub enum Commands {
         /// How many.
         #[arg(short = 'n', long = "number", default_value_t = 1)]
         n: usize,
+        /// The newest migration was edited while developing it: revert it
+        /// with the current down.sql, apply the current up.sql, and record
+        /// the new checksums.
+        #[arg(long, conflicts_with = "sql")]
+        accept: bool,
         /// Run the whole plan in one transaction: all or nothing.
         #[arg(long)]
         single_transaction: bool,
@@ -149,10 +160,27 @@ pub enum Commands {
         /// migrations edited since they were applied (reads every file).
         #[arg(long, short)]
         verbose: bool,
+        /// Only migrations from FROM to TO (inclusive): `FROM:TO`, `FROM:`
+        /// or `:TO`, each a version, directory name, base or head.
+        #[arg(long = "rev-range", short = 'r', value_name = "FROM:TO")]
+        range: Option<String>,
+        /// Only the newest N migrations of the listing.
+        #[arg(long, value_name = "N")]
+        limit: Option<usize>,
+    },
+    /// Show one migration: version, directory, transaction mode, checksums,
+    /// applied state and its up.sql.
+    Show {
+        /// head, a version (or unique prefix) or a directory name.
+        target: String,
+        /// Also print down.sql.
+        #[arg(long)]
+        down: bool,
     },
     /// List pending migrations, one a line.
     Pending,
     /// Create a new migration directory with up.sql and down.sql templates.
+    #[command(visible_alias = "revision")]
     Create {
         /// Lowercase letters, digits and underscores, e.g. add_user_timezone.
         name: String,
@@ -164,7 +192,7 @@ pub enum Commands {
     /// Record TARGET as the applied state without running migration SQL.
     Stamp {
         /// head, base, a version, a directory name, +N or -N.
-        #[arg(allow_hyphen_values = true)]
+        #[arg(allow_negative_numbers = true)]
         target: String,
         /// Also forget applied versions this binary does not know.
         #[arg(long)]

@@ -9,7 +9,7 @@ use diesel::PgConnection;
 use ragchat_migrate::database_url::DatabaseUrl;
 use ragchat_migrate::dev::{self, LocalCluster};
 use ragchat_migrate::error::{Error, Result};
-use ragchat_migrate::ledger::{self, AppliedMigration, Ledger};
+use ragchat_migrate::ledger::{self, AppliedMigration};
 use ragchat_migrate::migrator::{self, Command, RunOptions};
 use ragchat_migrate::plan::{self, Status};
 use ragchat_migrate::scratch::ScratchDb;
@@ -21,6 +21,12 @@ use serde_json::{json, Value};
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::Duration;
+
+mod confirm_db;
+mod history_filter;
+mod offline;
+mod redo_accept;
+mod show;
 
 /// Exit code when `check` finds the database not clean.
 const CHECK_FAILED: u8 = 3;
@@ -39,20 +45,25 @@ pub fn run(cli: Cli, printer: Printer) -> Result<u8> {
             sql,
         } => {
             let options = ctx.run_options(single_transaction, allow_out_of_order)?;
+            let (target, sql) = offline::split_range(&target, &sql)?;
             ctx.migrate("upgrade", Command::Upgrade(target.parse()?), options, &sql)
         }
         Commands::Downgrade {
             target,
+            yes,
             single_transaction,
             sql,
         } => {
             let options = ctx.run_options(single_transaction, false)?;
-            ctx.migrate(
-                "downgrade",
-                Command::Downgrade(target.parse()?),
-                options,
-                &sql,
-            )
+            let (target, sql) = offline::split_range(&target, &sql)?;
+            let target: Target = target.parse()?;
+            if target == Target::Base && !sql.sql {
+                ctx.confirm_on_database(
+                    yes,
+                    "downgrade base reverts EVERY applied migration and drops their tables and data",
+                )?;
+            }
+            ctx.migrate("downgrade", Command::Downgrade(target), options, &sql)
         }
         Commands::Reset {
             yes,
@@ -61,7 +72,7 @@ pub fn run(cli: Cli, printer: Printer) -> Result<u8> {
         } => {
             let options = ctx.run_options(single_transaction, false)?;
             if !sql.sql {
-                confirm(
+                ctx.confirm_on_database(
                     yes,
                     "reset reverts EVERY applied migration and drops their tables and data",
                 )?;
@@ -70,14 +81,23 @@ pub fn run(cli: Cli, printer: Printer) -> Result<u8> {
         }
         Commands::Redo {
             n,
+            accept,
             single_transaction,
             sql,
         } => {
             let options = ctx.run_options(single_transaction, false)?;
+            if accept {
+                return ctx.redo_accept(n, options);
+            }
             ctx.migrate("redo", Command::Redo(n), options, &sql)
         }
         Commands::Current => ctx.current(),
-        Commands::History { verbose } => ctx.history(verbose),
+        Commands::History {
+            verbose,
+            range,
+            limit,
+        } => ctx.history(verbose, &history_filter::Filter::new(range, limit)?),
+        Commands::Show { target, down } => ctx.show(&target, down),
         Commands::Pending => ctx.pending(),
         Commands::Create {
             name,
@@ -88,7 +108,10 @@ pub fn run(cli: Cli, printer: Printer) -> Result<u8> {
             purge,
             force,
             sql,
-        } => ctx.stamp(&target.parse()?, purge, force, &sql),
+        } => {
+            let (target, sql) = offline::split_range(&target, &sql)?;
+            ctx.stamp(&target.parse()?, purge, force, &sql)
+        }
         Commands::Accept { target } => ctx.accept(&target),
         Commands::Check => ctx.check(),
         Commands::Verify { keep } => ctx.verify(keep),
@@ -96,12 +119,10 @@ pub fn run(cli: Cli, printer: Printer) -> Result<u8> {
         Commands::Dev { action } => ctx.dev(action),
         Commands::Completions { shell } => {
             use clap::CommandFactory;
-            clap_complete::generate(
-                shell,
-                &mut Cli::command(),
-                "ragchat-migrate",
-                &mut std::io::stdout(),
-            );
+            // Written at once, so that a closed pipe ends it quietly.
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "ragchat-migrate", &mut script);
+            crate::pipe::stdout(&script);
             Ok(0)
         }
     }
@@ -213,6 +234,8 @@ impl Context {
     fn observer(&self) -> ProgressPrinter {
         ProgressPrinter {
             printer: self.printer,
+            total: 0,
+            done: Vec::new(),
         }
     }
 
@@ -222,8 +245,17 @@ impl Context {
     /// waiting for the migration lock. A run in progress is mentioned, since
     /// its work is not in the answer yet.
     fn observe(&self, detail: ledger::Detail) -> Result<(MigrationSet, Connected, Status, bool)> {
-        let (set, mut db) =
-            self.load_and_connect(detail != ledger::Detail::Checksums, |_| Ok(()))?;
+        self.observe_checked(detail, |_| Ok(()))
+    }
+
+    /// [`Self::observe`], checking the command's input against the
+    /// migrations (`validate`) before anything is reported.
+    fn observe_checked(
+        &self,
+        detail: ledger::Detail,
+        validate: impl FnOnce(&MigrationSet) -> Result<()> + Send,
+    ) -> Result<(MigrationSet, Connected, Status, bool)> {
+        let (set, mut db) = self.load_and_connect(detail != ledger::Detail::Checksums, validate)?;
         let observed = ledger::observe(&mut db.conn, detail)?;
         if let Some(pid) = observed.migrating {
             self.printer.note(format!(
@@ -262,23 +294,34 @@ impl Context {
         let Some(mut db) = db else {
             return self.offline(name, &set, &command, &options, sql);
         };
+        let mut observer = self.observer();
+        let outcome =
+            migrator::run_and_report(&mut db.conn, &set, &command, &options, &mut observer);
         let migrator::RunOutcome {
             steps: reports,
             status,
-        } = migrator::run_and_report(&mut db.conn, &set, &command, &options, &mut self.observer())?;
+        } = outcome.inspect_err(|e| {
+            crate::json_contract::set_failure_detail(crate::json_contract::failure_detail(
+                db.url.masked(),
+                &set,
+                &observer.done,
+                e,
+            ))
+        })?;
         let total: f64 = reports.iter().map(|r| r.duration_ms).sum();
         if reports.is_empty() {
             self.printer.line("nothing to do");
         } else {
             let verb = if name == "upgrade" { "applied" } else { "ran" };
             self.printer.line(format!(
-                "{verb} {} step(s) in {total:.1} ms; now at {}",
+                "{verb} {} step(s) in {}; now at {}",
                 reports.len(),
+                crate::progress::duration(total),
                 describe_current(&set, &status)
             ));
         }
         self.printer.json(&json!({
-            "command": name,
+            "ok": true,
             "database": db.url.masked(),
             "steps": reports,
             "total_ms": total,
@@ -295,26 +338,23 @@ impl Context {
         options: &RunOptions,
         sql: &SqlOptions,
     ) -> Result<u8> {
-        let from = from_boundary(set, sql.from.as_deref())?;
-        let status = Status::new(set, &Ledger::assuming_applied(&set.all()[..from]));
-        let plan = migrator::make_plan(set, &status, command, options)?;
+        let start = self.offline_start(name, set, Some(command), sql)?;
+        let plan = migrator::make_plan(set, &start.status, command, options)?;
         let title = format!(
             "ragchat-migrate {name} --sql (from {}): {} step(s)",
-            sql.from.as_deref().unwrap_or("base"),
+            start.label,
             plan.steps.len()
         );
-        print!(
-            "{}",
-            script::render_plan(
-                &plan,
-                &title,
-                ScriptOptions {
-                    single_transaction: options.single_transaction,
-                    create_ledger: from == 0,
-                    ddl_lock_timeout: options.ddl_lock_timeout,
-                },
-            )
+        let script = script::render_plan(
+            &plan,
+            &title,
+            ScriptOptions {
+                single_transaction: options.single_transaction,
+                create_ledger: start.create_ledger,
+                ddl_lock_timeout: options.ddl_lock_timeout,
+            },
         );
+        crate::pipe::stdout(script.as_bytes());
         Ok(0)
     }
 
@@ -334,7 +374,7 @@ impl Context {
         Ok(0)
     }
 
-    fn history(&self, verbose: bool) -> Result<u8> {
+    fn history(&self, verbose: bool, filter: &history_filter::Filter) -> Result<u8> {
         // Checksums (and the CHANGED marks they give) need every file read:
         // only --verbose pays for that. The plain listing shows Diesel's
         // run_on, so it needs the side records (who, how long) only for JSON,
@@ -346,7 +386,9 @@ impl Context {
         } else {
             ledger::Detail::Versions
         };
-        let (set, mut db, mut status, migrating) = self.observe(detail)?;
+        let (set, mut db, mut status, migrating) =
+            self.observe_checked(detail, |set| filter.indexes(set).map(|_| ()))?;
+        let shown = filter.indexes(&set)?;
         if detail == ledger::Detail::Versions && !status.unknown.is_empty() {
             let observed = ledger::observe(&mut db.conn, ledger::Detail::Records)?;
             status = Status::new(&set, &observed.ledger);
@@ -358,7 +400,7 @@ impl Context {
         // Collected and written at once: a long history is one write, not
         // one system call per line.
         let mut lines: Vec<String> = Vec::new();
-        for state in &status.migrations {
+        for state in &status.migrations[shown] {
             let m = &set.all()[state.index];
             let mut marks = Vec::new();
             if Some(state.index) == current {
@@ -434,7 +476,7 @@ impl Context {
             }
             entries.push(entry);
         }
-        for unknown in &status.unknown {
+        for unknown in status.unknown.iter().filter(|_| !filter.has_range()) {
             lines.push(format!(
                 "{} {}  {:<32} applied {} {}",
                 p.paint("[?]", Style::Bad),
@@ -539,8 +581,19 @@ impl Context {
             write("metadata.toml", "run_in_transaction = false\n".to_string())?;
         }
         self.printer.line(format!("created {}", path.display()));
-        self.printer
-            .json(&json!({ "created": path, "name": dir_name }));
+        let mut files = vec![path.join("up.sql"), path.join("down.sql")];
+        if no_transaction {
+            files.push(path.join("metadata.toml"));
+        }
+        self.printer.json(&json!({
+            "ok": true,
+            "created": path,
+            "version": dir_name.split('_').next().unwrap_or_default().replace('-', ""),
+            "name": dir_name,
+            "directory": path,
+            "files": files,
+            "run_in_transaction": !no_transaction,
+        }));
         Ok(0)
     }
 
@@ -567,17 +620,17 @@ impl Context {
             resolve_revision(&set, r)?;
         }
         if sql.sql {
-            let from = from_boundary(&set, sql.from.as_deref())?;
-            let status = Status::new(&set, &Ledger::assuming_applied(&set.all()[..from]));
-            let stamp = plan::stamp(&set, &status, target, purge)?;
-            print!(
-                "{}",
-                script::render_stamp(
-                    &stamp,
-                    &format!("ragchat-migrate stamp {target} --sql"),
-                    from == 0
-                )
+            let start = self.offline_start("stamp", &set, None, sql)?;
+            let stamp = plan::stamp(&set, &start.status, target, purge)?;
+            let script = script::render_stamp(
+                &stamp,
+                &format!(
+                    "ragchat-migrate stamp {target} --sql (from {})",
+                    start.label
+                ),
+                start.create_ledger,
             );
+            crate::pipe::stdout(script.as_bytes());
             return Ok(0);
         }
         let mut db = self.connect()?;
@@ -812,7 +865,7 @@ impl Context {
                 if p.json_mode() {
                     p.json(&json!({ "database_url": url }));
                 } else {
-                    println!("{url}");
+                    crate::pipe::stdout(format!("{url}\n").as_bytes());
                 }
             }
             DevAction::Destroy { yes } => {
@@ -877,21 +930,38 @@ impl Context {
         }
         let mut conn = scratch.connect()?;
         let p = self.printer;
+        let bar =
+            crate::progress::enabled(&p).then(|| crate::progress::bar("verifying", set.len()));
         let report = verify::verify(&mut conn, &set, &mut |v| {
             let verdict = if v.ok {
                 p.paint("PASS", Style::Good)
             } else {
                 p.paint("FAIL", Style::Bad)
             };
-            let took = p.paint(&format!("({:.1} ms)", v.duration_ms), Style::Dim);
-            p.line(format!("{verdict} {}  {took}", v.name));
-            for problem in &v.problems {
-                p.line(format!("       {}: {}", problem.stage, problem.detail));
-                for line in &problem.diff {
-                    p.line(format!("         {line}"));
+            let took = p.paint(
+                &format!("({})", crate::progress::duration(v.duration_ms)),
+                Style::Dim,
+            );
+            let print = || {
+                p.line(format!("{verdict} {}  {took}", v.name));
+                for problem in &v.problems {
+                    p.line(format!("       {}: {}", problem.stage, problem.detail));
+                    for line in &problem.diff {
+                        p.line(format!("         {line}"));
+                    }
                 }
+            };
+            match &bar {
+                Some(bar) => {
+                    bar.suspend(print);
+                    bar.inc(1);
+                }
+                None => print(),
             }
         })?;
+        if let Some(bar) = bar {
+            bar.finish_and_clear();
+        }
         drop(conn);
         if keep {
             p.note(format!("kept the scratch database {}", scratch.url()));
@@ -966,7 +1036,7 @@ fn confirm(yes: bool, what: &str) -> Result<()> {
     }
     if !std::io::stdin().is_terminal() {
         return Err(Error::Usage(format!(
-            "{what}; without a terminal to ask, pass --yes to confirm"
+            "{what}\n  fix: there is no terminal to ask; pass --yes to confirm"
         )));
     }
     eprint!("{what}.\nType 'yes' to continue: ");

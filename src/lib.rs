@@ -30,10 +30,12 @@ pub mod models;
 pub mod pg_error;
 pub mod plan;
 pub mod pool;
+pub mod progress_hook;
 pub mod schema;
 pub mod scratch;
 pub mod script;
 pub mod source;
+pub mod suggest;
 pub mod target;
 pub mod verify;
 

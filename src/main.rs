@@ -2,17 +2,32 @@
 
 mod cli;
 mod commands;
+mod help;
+mod json_contract;
 mod output;
+mod pipe;
+mod progress;
 
-use clap::Parser;
+use clap::FromArgMatches;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    pipe::install_panic_hook();
     // `.env` in this directory or a parent fills in what the environment
     // lacks; the environment and then explicit flags win over it.
     let env_file_problem = load_env_file();
-    let cli = cli::Cli::parse();
-    let printer = output::Printer::new(&cli.global);
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let text: Vec<String> = args
+        .iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let cli = help::command(&text)
+        .try_get_matches_from(&args)
+        .and_then(|m| cli::Cli::from_arg_matches(&m))
+        .unwrap_or_else(|e| e.exit());
+    let mut printer = output::Printer::new(&cli.global);
+    printer.command = json_contract::command_name(&cli.command);
+    progress::install_scratch_bar(&printer);
     if let Some(problem) = env_file_problem {
         if cli.global.database_url.is_none() {
             printer.error(&problem, 2);

@@ -33,6 +33,8 @@ use std::time::{Duration, Instant};
 pub trait Observer {
     /// The lock is held by another session; called once before waiting.
     fn waiting_for_lock(&mut self, _holder_pid: Option<i32>) {}
+    /// The plan is made: this many steps will run.
+    fn plan_ready(&mut self, _steps: usize) {}
     /// A step finished.
     fn step_done(&mut self, _report: &StepReport) {}
 }
@@ -124,6 +126,7 @@ pub fn run_and_report(
         let (ledger, other_relations) = ledger::read_for_run(conn)?;
         let status = Status::new(set, &ledger);
         let plan = make_plan(set, &status, command, options)?;
+        observer.plan_ready(plan.steps.len());
         if plan.is_empty() {
             // Versions another tool applied get their checksums recorded
             // once, even when there is nothing to run.
@@ -172,11 +175,20 @@ pub fn apply_exactly(
     if migrations.is_empty() {
         return Ok(Vec::new());
     }
-    with_lock(conn, options.lock_timeout, &mut Silent, |conn, observer| {
-        let ledger = ledger::read(conn)?;
-        let prelude = prelude_sql(set, &ledger);
-        execute(conn, &Plan::up(migrations), options, prelude, observer)
-    })
+    crate::progress_hook::emit(crate::progress_hook::Event::Started(migrations.len()));
+    let mut reporter = crate::progress_hook::StepReporter;
+    let result = with_lock(
+        conn,
+        options.lock_timeout,
+        &mut reporter,
+        |conn, observer| {
+            let ledger = ledger::read(conn)?;
+            let prelude = prelude_sql(set, &ledger);
+            execute(conn, &Plan::up(migrations), options, prelude, observer)
+        },
+    );
+    crate::progress_hook::emit(crate::progress_hook::Event::Finished);
+    result
 }
 
 /// Computes the plan for a command, enforcing `--single-transaction` rules.

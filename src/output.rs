@@ -15,6 +15,10 @@ pub struct Printer {
     pub color: bool,
     /// Only errors.
     pub quiet: bool,
+    /// The command's name for JSON documents (see `json_contract`).
+    pub command: &'static str,
+    /// The colour choice for stderr (`--color`, NO_COLOR, a terminal).
+    pub color_stderr: bool,
 }
 
 /// The styles the CLI uses.
@@ -41,10 +45,17 @@ impl Printer {
             ColorChoice::Never => false,
             ColorChoice::Auto => !no_color && std::io::stdout().is_terminal(),
         };
+        let color_stderr = match global.color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => !no_color && std::io::stderr().is_terminal(),
+        };
         Printer {
             format: global.format,
             color,
             quiet: global.quiet,
+            command: "",
+            color_stderr,
         }
     }
 
@@ -72,22 +83,23 @@ impl Printer {
     pub fn json(&self, value: &serde_json::Value) {
         if self.json_mode() {
             let mut out = std::io::stdout().lock();
-            let _ = serde_json::to_writer_pretty(&mut out, value);
+            let doc = crate::json_contract::finish(self.command, value);
+            let _ = serde_json::to_writer_pretty(&mut out, &doc);
             let _ = writeln!(out);
         }
     }
 
     /// An error, on stderr (and as JSON on stdout in JSON mode).
     pub fn error(&self, message: &str, exit_code: u8) {
-        // Colour follows stdout; stderr may be a log file even then.
-        let prefix = if std::io::stderr().is_terminal() {
-            self.paint("error:", Style::Bad)
-        } else {
-            "error:".to_string()
-        };
+        // As `--color` says for stderr (auto: when stderr is a terminal).
+        let prefix = Printer {
+            color: self.color_stderr,
+            ..*self
+        }
+        .paint("error:", Style::Bad);
         eprintln!("{prefix} {message}");
         if self.json_mode() {
-            self.json(&serde_json::json!({ "error": message, "exit_code": exit_code }));
+            self.json(&crate::json_contract::error_document(message, exit_code));
         }
     }
 
@@ -107,10 +119,15 @@ impl Printer {
     }
 }
 
-/// Prints the migrator's progress: a line per step, and the lock wait.
+/// Prints the migrator's progress: a line per step (`[k/N]` on a
+/// terminal), and the lock wait; keeps the steps done for the failure report.
 pub struct ProgressPrinter {
     /// Where to print.
     pub printer: Printer,
+    /// Steps in the plan, once known.
+    pub total: usize,
+    /// Steps finished so far.
+    pub done: Vec<StepReport>,
 }
 
 impl Observer for ProgressPrinter {
@@ -123,16 +140,29 @@ impl Observer for ProgressPrinter {
         ));
     }
 
+    fn plan_ready(&mut self, steps: usize) {
+        self.total = steps;
+    }
+
     fn step_done(&mut self, report: &StepReport) {
+        self.done.push(report.clone());
         let verb = match report.direction {
             Direction::Up => self.printer.paint("applied ", Style::Good),
             Direction::Down => self.printer.paint("reverted", Style::Warn),
         };
+        let counter = if crate::progress::enabled(&self.printer) && self.total > 0 {
+            let width = self.total.to_string().len();
+            format!("[{:>width$}/{}] ", self.done.len(), self.total)
+        } else {
+            String::new()
+        };
         self.printer.line(format!(
-            "{verb} {}  {}",
+            "{counter}{verb} {}  {}",
             report.name,
-            self.printer
-                .paint(&format!("({:.1} ms)", report.duration_ms), Style::Dim)
+            self.printer.paint(
+                &format!("({})", crate::progress::duration(report.duration_ms)),
+                Style::Dim
+            )
         ));
     }
 }

@@ -470,7 +470,9 @@ fn refuse_anomalies(set: &MigrationSet, status: &Status, command: &str) -> Resul
              An applied migration must not be edited: the database did not run the new \
              text.\n  fix: restore the file (git checkout), and put the change in a new \
              migration; if the edit is harmless (a comment, formatting), accept it with \
-             `ragchat-migrate accept <version>`",
+             `ragchat-migrate accept <version>`; while developing the newest migration \
+             (not yet released), `ragchat-migrate redo --accept` reverts it with the \
+             current down.sql and applies the current up.sql",
             changed.join("\n")
         )));
     }

@@ -86,8 +86,17 @@ pub fn resolve_revision(set: &MigrationSet, revision: &str) -> Result<usize> {
     match matches.as_slice() {
         [one] => Ok(*one),
         [] => Err(Error::Usage(format!(
-            "unknown target `{revision}`; fix: use head, base, +N, -N or one of:\n{}",
-            candidate_list(set, 0..all.len())
+            "unknown target `{revision}`; fix: use head, base, +N, -N or a version{}:\n{}",
+            if all.len() > crate::suggest::CANDIDATES {
+                format!(
+                    " (the {} closest of {} are listed; `history` shows all)",
+                    crate::suggest::CANDIDATES,
+                    all.len()
+                )
+            } else {
+                String::new()
+            },
+            candidate_list(set, crate::suggest::closest(set, revision).into_iter())
         ))),
         many => Err(Error::Usage(format!(
             "ambiguous target `{revision}` matches {} migrations; fix: give more digits:\n{}",

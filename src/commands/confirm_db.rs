@@ -1,0 +1,21 @@
+//! The confirmation of commands that revert everything (`reset`,
+//! `downgrade base`) names the database they would empty, its password
+//! masked, so that nobody resets production while thinking of their laptop.
+
+use super::{confirm, Context};
+use ragchat_migrate::database_url::DatabaseUrl;
+use ragchat_migrate::error::Result;
+
+impl Context {
+    /// Asks (or needs `--yes`) before `what` is done to the database.
+    pub(super) fn confirm_on_database(&self, yes: bool, what: &str) -> Result<()> {
+        if yes {
+            return Ok(());
+        }
+        let database = match &self.global.database_url {
+            Some(raw) if self.has_database_url() => DatabaseUrl::parse(raw)?.masked().to_string(),
+            _ => "the local database (no DATABASE_URL is set)".to_string(),
+        };
+        confirm(false, &format!("{what}\n  database: {database}"))
+    }
+}

@@ -1,0 +1,120 @@
+//! Where an offline script (`--sql`) starts, as Alembic users write it:
+//! `--from TARGET`, `--from current` (read from the database), or a
+//! `FROM:TO` range in place of the target, FROM being the state the script
+//! starts from (`upgrade --sql 2025-10-21:head` prints only what comes after
+//! that migration).
+
+use super::{from_boundary, Context};
+use crate::cli::SqlOptions;
+use ragchat_migrate::error::{Error, Result};
+use ragchat_migrate::ledger::{self, Ledger};
+use ragchat_migrate::migrator::Command;
+use ragchat_migrate::plan::Status;
+use ragchat_migrate::source::MigrationSet;
+
+/// The state an offline script starts from.
+pub(super) struct Start {
+    /// The migrations against the assumed (or read) ledger.
+    pub status: Status,
+    /// The script must create the ledger tables first.
+    pub create_ledger: bool,
+    /// How the start was given, for the script's title.
+    pub label: String,
+}
+
+/// Splits `FROM:TO` into the target TO and `--from FROM`. A range needs
+/// `--sql` and excludes `--from`.
+pub(super) fn split_range(target: &str, sql: &SqlOptions) -> Result<(String, SqlOptions)> {
+    let Some((from, to)) = target.split_once(':') else {
+        return Ok((target.to_string(), sql.clone()));
+    };
+    if !sql.sql {
+        return Err(Error::Usage(format!(
+            "the range `{target}` is for offline scripts only; fix: add --sql to print the \
+             script, or give a single target (e.g. `{}`)",
+            if to.is_empty() { "head" } else { to }
+        )));
+    }
+    if sql.from.is_some() {
+        return Err(Error::Usage(format!(
+            "`{target}` already says where the script starts; fix: drop --from, or give only \
+             the target `{to}`"
+        )));
+    }
+    if from.trim().is_empty() || to.trim().is_empty() {
+        return Err(Error::Usage(format!(
+            "incomplete range `{target}`; fix: write FROM:TO, e.g. `base:head` or \
+             `2025-10-21:head` (FROM is the state the script starts from)"
+        )));
+    }
+    Ok((
+        to.to_string(),
+        SqlOptions {
+            sql: true,
+            from: Some(from.to_string()),
+        },
+    ))
+}
+
+impl Context {
+    /// The start of an offline script for `command` (`name`): the given
+    /// `--from`, the database's state for `--from current`, else base for
+    /// upgrade and stamp. Reverting needs a start: from base there is
+    /// nothing to revert.
+    pub(super) fn offline_start(
+        &self,
+        name: &str,
+        set: &MigrationSet,
+        command: Option<&Command>,
+        sql: &SqlOptions,
+    ) -> Result<Start> {
+        let reverts = matches!(command, Some(Command::Downgrade(_) | Command::Redo(_)));
+        let from = match sql.from.as_deref().map(str::trim) {
+            None if reverts => {
+                return Err(Error::Usage(format!(
+                    "{name} --sql needs a starting point: an offline script cannot ask the \
+                     database what is applied.\n  fix: pass --from head (or a version, or \
+                     `current` to read it from the database), or a range such as \
+                     `downgrade --sql head:base`"
+                )))
+            }
+            None => "base",
+            Some(from) => from,
+        };
+        if from == "current" {
+            return self.current_start(set);
+        }
+        let boundary = from_boundary(set, Some(from))?;
+        Ok(Start {
+            status: Status::new(set, &Ledger::assuming_applied(&set.all()[..boundary])),
+            create_ledger: boundary == 0,
+            label: from.to_string(),
+        })
+    }
+
+    /// `--from current`: the ledger as the database has it (read without
+    /// the lock; the script is run later anyway).
+    fn current_start(&self, set: &MigrationSet) -> Result<Start> {
+        let mut db = self.connect().map_err(|e| match e {
+            Error::Connect { url, reason } => Error::Connect {
+                url,
+                reason: format!(
+                    "{reason}\n  (`--from current` reads the applied state from the database; \
+                     without one, give --from a version, or a FROM:TO range)"
+                ),
+            },
+            other => other,
+        })?;
+        let ledger = ledger::read(&mut db.conn)?;
+        let status = Status::new(set, &ledger);
+        let label = match status.current() {
+            Some(i) => format!("current = {}", set.all()[i].version),
+            None => "current = base".to_string(),
+        };
+        Ok(Start {
+            status,
+            create_ledger: !ledger.exists,
+            label,
+        })
+    }
+}

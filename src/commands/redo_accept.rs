@@ -1,0 +1,166 @@
+//! `redo --accept`: the dev loop on a migration not yet released. The
+//! newest applied migration was edited; revert it with the CURRENT
+//! down.sql, apply the current up.sql, and record the new checksums, in
+//! one command under the migration lock. Only the migrations being redone
+//! may be edited: an older edited one is refused, as every other command
+//! refuses it.
+
+use super::{describe_current, Context};
+use crate::json_contract;
+use diesel::connection::SimpleConnection;
+use diesel::PgConnection;
+use ragchat_migrate::error::{Error, Result};
+use ragchat_migrate::ledger;
+use ragchat_migrate::migrator::{self, Command, RunOptions, RunOutcome};
+use ragchat_migrate::plan::Status;
+use ragchat_migrate::source::MigrationSet;
+use serde_json::json;
+
+/// An applied migration's recorded checksums, to restore when the redo
+/// fails before reverting it.
+struct Recorded {
+    version: String,
+    up: String,
+    down: Option<String>,
+}
+
+impl Context {
+    pub(super) fn redo_accept(&self, n: usize, options: RunOptions) -> Result<u8> {
+        if n == 0 {
+            return Err(Error::Usage(
+                "redo -n 0 does nothing; fix: use -n 1 or more".into(),
+            ));
+        }
+        let (set, mut db) = self.load_and_connect(false, |_| Ok(()))?;
+        let mut observer = self.observer();
+        let mut lock_observer = self.observer();
+        let mut accepted = Vec::new();
+        let result = migrator::with_lock(
+            &mut db.conn,
+            options.lock_timeout,
+            &mut lock_observer,
+            |conn, _| {
+                let recorded = accept_newest(conn, &set, n)?;
+                accepted = recorded.iter().map(|r| r.version.clone()).collect();
+                // The lock is re-entrant within this session.
+                let run = migrator::run_and_report(
+                    conn,
+                    &set,
+                    &Command::Redo(n),
+                    &options,
+                    &mut observer,
+                );
+                if run.is_err() {
+                    restore(conn, &recorded, &observer.done);
+                }
+                run
+            },
+        );
+        let RunOutcome { steps, status } = result.inspect_err(|e| {
+            json_contract::set_failure_detail(json_contract::failure_detail(
+                db.url.masked(),
+                &set,
+                &observer.done,
+                e,
+            ))
+        })?;
+        let total: f64 = steps.iter().map(|r| r.duration_ms).sum();
+        for version in &accepted {
+            if let Some(m) = set.by_version(version) {
+                self.printer.line(format!(
+                    "accepted the edit of {}: reverted with the current down.sql, applied the \
+                     current up.sql, recorded the new checksums",
+                    m.dir_name
+                ));
+            }
+        }
+        self.printer.line(format!(
+            "ran {} step(s) in {}; now at {}",
+            steps.len(),
+            crate::progress::duration(total),
+            describe_current(&set, &status)
+        ));
+        self.printer.json(&json!({
+            "ok": true,
+            "database": db.url.masked(),
+            "accepted": accepted,
+            "steps": steps,
+            "total_ms": total,
+            "current": super::current_json(&set, &status),
+        }));
+        Ok(0)
+    }
+}
+
+/// Records the current checksums of the edited migrations among the newest
+/// `n` applied ones; refuses when an older applied migration is edited.
+/// Returns what was recorded before, for [`restore`].
+fn accept_newest(conn: &mut PgConnection, set: &MigrationSet, n: usize) -> Result<Vec<Recorded>> {
+    let status = Status::new(set, &ledger::read(conn)?);
+    let applied: Vec<usize> = status.applied().collect();
+    if n > applied.len() {
+        return Err(Error::Usage(format!(
+            "cannot redo {n}: only {} migration(s) applied",
+            applied.len()
+        )));
+    }
+    let newest = &applied[applied.len() - n..];
+    let older: Vec<&str> = status
+        .changed()
+        .filter(|s| !newest.contains(&s.index))
+        .map(|s| set.all()[s.index].dir_name.as_str())
+        .collect();
+    if !older.is_empty() {
+        return Err(Error::Refused(format!(
+            "refusing to redo --accept: {} edited, but redo --accept re-runs only the newest \
+             {n} applied migration(s); an older migration's edit never reaches the database \
+             this way.\n  fix: restore it (git checkout) and put the change in a new \
+             migration, redo more of them with -n, or accept a harmless edit with \
+             `ragchat-migrate accept <version>`",
+            older.join(", ")
+        )));
+    }
+    let mut recorded = Vec::new();
+    for state in status.changed() {
+        let m = &set.all()[state.index];
+        let Some(old) = state
+            .applied
+            .as_ref()
+            .and_then(|a| a.record.as_ref())
+            .and_then(|r| r.checksums.as_ref())
+        else {
+            continue;
+        };
+        conn.batch_execute(&checksum_update(
+            &m.version,
+            &m.up_sha256,
+            m.down_sha256.as_deref(),
+        ))?;
+        recorded.push(Recorded {
+            version: m.version.clone(),
+            up: old.up_sha256.clone(),
+            down: old.down_sha256.clone(),
+        });
+    }
+    Ok(recorded)
+}
+
+/// After a failed redo: migrations that were not reverted still hold what
+/// their old files made, so their old checksums go back.
+fn restore(conn: &mut PgConnection, recorded: &[Recorded], done: &[migrator::StepReport]) {
+    for r in recorded {
+        let reverted = done.iter().any(|s| s.version == r.version);
+        if !reverted {
+            let _ = conn.batch_execute(&checksum_update(&r.version, &r.up, r.down.as_deref()));
+        }
+    }
+}
+
+fn checksum_update(version: &str, up: &str, down: Option<&str>) -> String {
+    format!(
+        "UPDATE __ragchat_migrations SET up_sha256 = {}, down_sha256 = {} WHERE version = {}",
+        ledger::literal(up),
+        down.map_or("NULL".into(), ledger::literal),
+        ledger::literal(version)
+    )
+}

@@ -1,0 +1,121 @@
+//! The help screen a person reads: the global options under their own
+//! heading (set in `cli.rs`), only those that do something for the command
+//! at hand, and clap's own messages coloured as `--color` says.
+
+use crate::cli::Cli;
+use clap::CommandFactory;
+
+/// Global options that do nothing for a command, by subcommand. Hidden from
+/// that command's help (still accepted, so scripts that pass them keep
+/// working).
+const IDLE_GLOBALS: &[(&str, &[&str])] = &[
+    // No database, no lock.
+    (
+        "create",
+        &[
+            "database_url",
+            "connect_timeout",
+            "lock_timeout",
+            "ddl_lock_timeout",
+        ],
+    ),
+    // The local cluster only, and no migration is run.
+    (
+        "dev",
+        &[
+            "database_url",
+            "migrations_dir",
+            "connect_timeout",
+            "lock_timeout",
+            "ddl_lock_timeout",
+        ],
+    ),
+    (
+        "completions",
+        &[
+            "database_url",
+            "migrations_dir",
+            "format",
+            "color",
+            "quiet",
+            "connect_timeout",
+            "lock_timeout",
+            "ddl_lock_timeout",
+        ],
+    ),
+    // Read-only: no lock, no migration SQL.
+    ("current", &["lock_timeout", "ddl_lock_timeout"]),
+    ("history", &["lock_timeout", "ddl_lock_timeout"]),
+    ("pending", &["lock_timeout", "ddl_lock_timeout"]),
+    ("show", &["lock_timeout", "ddl_lock_timeout"]),
+    ("check", &["lock_timeout", "ddl_lock_timeout"]),
+    ("verify", &["lock_timeout", "ddl_lock_timeout"]),
+    // Take the lock, but run no migration SQL.
+    ("stamp", &["ddl_lock_timeout"]),
+    ("accept", &["ddl_lock_timeout"]),
+    ("adopt", &["ddl_lock_timeout"]),
+];
+
+/// The clap command with per-command help trimmed and colour chosen from
+/// `args` (the process arguments).
+pub fn command(args: &[String]) -> clap::Command {
+    let mut cmd = Cli::command().color(color_choice(args));
+    // Global options are copied into the subcommands when the command is
+    // built; only then can a subcommand's copy be hidden.
+    cmd.build();
+    for (name, ids) in IDLE_GLOBALS {
+        if cmd.find_subcommand(name).is_some() {
+            cmd = cmd.mut_subcommand(name, |sub| hide(sub, ids));
+        }
+    }
+    cmd
+}
+
+/// Hides the global options `ids` on `cmd` and its own subcommands.
+fn hide(mut cmd: clap::Command, ids: &[&str]) -> clap::Command {
+    // In place: a built command indexes its arguments by position.
+    cmd = cmd.mut_args(|a| {
+        if ids.contains(&a.get_id().as_str()) {
+            a.hide(true)
+        } else {
+            a
+        }
+    });
+    let names: Vec<String> = cmd
+        .get_subcommands()
+        .map(|s| s.get_name().to_string())
+        .collect();
+    for name in names {
+        cmd = cmd.mut_subcommand(name, |sub| hide(sub, ids));
+    }
+    cmd
+}
+
+/// `--color always|never|auto` as given on the command line, so that clap's
+/// own messages (`error:`, help) follow it too.
+fn color_choice(args: &[String]) -> clap::ColorChoice {
+    let mut choice = clap::ColorChoice::Auto;
+    let mut iter = args.iter().skip(1);
+    while let Some(arg) = iter.next() {
+        if arg == "--" {
+            break;
+        }
+        let value = match arg.strip_prefix("--color") {
+            Some("") => iter.next().map(String::as_str),
+            Some(rest) => rest.strip_prefix('='),
+            None => None,
+        };
+        choice = match value {
+            Some("always") => clap::ColorChoice::Always,
+            Some("never") => clap::ColorChoice::Never,
+            Some(_) => clap::ColorChoice::Auto,
+            None => choice,
+        };
+    }
+    if choice == clap::ColorChoice::Auto
+        && std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())
+    {
+        return clap::ColorChoice::Never;
+    }
+    choice
+}
