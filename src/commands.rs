@@ -709,8 +709,11 @@ impl Context {
                 c.current.as_deref().unwrap_or("(none)")
             ));
         }
-        self.printer
-            .json(&json!({ "accepted": m.version, "changes": changes }));
+        self.printer.json(&json!({
+            "database": db.url.masked(),
+            "accepted": m.version,
+            "changes": changes,
+        }));
         Ok(0)
     }
 

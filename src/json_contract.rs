@@ -1,5 +1,6 @@
 //! The JSON contract (docs/json.md): every document a command prints with
-//! `--format json` carries `"format_version": 1` and the command's name;
+//! `--format json` carries `"format_version": 1`, the command's name and
+//! `ok`;
 //! timestamps are RFC 3339 in UTC, durations in milliseconds rounded to
 //! 0.1 ms and never `-0.0`. Commands build their documents freely; this
 //! module stamps and normalises them on the way out, so no command can
@@ -58,6 +59,9 @@ pub fn finish(command: &str, value: &Value) -> Value {
     let mut doc = Map::new();
     doc.insert("format_version".into(), FORMAT_VERSION.into());
     doc.insert("command".into(), command.into());
+    // `ok` on every document: false only when the command failed (or, for
+    // `check` and `verify`, found problems).
+    doc.insert("ok".into(), true.into());
     for (key, field) in fields {
         if key != "format_version" && key != "command" {
             doc.insert(key, field);

@@ -1,0 +1,235 @@
+//! Issue 13, item 6: the JSON contract. Every command's `--format json`
+//! document is checked against its example in docs/json.md: the fields
+//! listed there are read from the document itself, so the documentation
+//! and the program cannot drift apart. Run with UX_DUMP=1 to print what each
+//! command printed.
+
+mod common;
+mod ux;
+
+use common::{write_migration, TestDb};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use ux::Project;
+
+/// The documented examples: command name → example document.
+fn documented() -> BTreeMap<String, Value> {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/json.md"))
+        .expect("docs/json.md");
+    let mut examples = BTreeMap::new();
+    let mut name: Option<String> = None;
+    let mut block: Option<String> = None;
+    for line in text.lines() {
+        if let Some(body) = block.as_mut() {
+            if line.trim_start().starts_with("```") {
+                let doc: Value = serde_json::from_str(body)
+                    .unwrap_or_else(|e| panic!("docs/json.md, {name:?}: bad JSON: {e}"));
+                examples.insert(name.take().expect("a heading before the example"), doc);
+                block = None;
+            } else {
+                body.push_str(line);
+                body.push('\n');
+            }
+        } else if let Some(heading) = line.strip_prefix("### `") {
+            name = Some(heading.trim_end_matches('`').to_string());
+        } else if line.trim_start().starts_with("```json") && name.is_some() {
+            block = Some(String::new());
+        }
+    }
+    examples
+}
+
+/// Checks `actual` against the documented example for `name`: the same
+/// top-level fields with the same JSON types (null matches anything), and
+/// the same fields in the first element of documented arrays of objects.
+fn conforms(name: &str, actual: &Value, docs: &BTreeMap<String, Value>) {
+    if std::env::var_os("UX_DUMP").is_some() {
+        println!(
+            "### `{name}`\n{}",
+            serde_json::to_string_pretty(actual).unwrap()
+        );
+        if !docs.contains_key(name) {
+            return;
+        }
+    }
+    let example = docs
+        .get(name)
+        .unwrap_or_else(|| panic!("docs/json.md has no example for `{name}`"));
+    assert_eq!(actual["format_version"], 1, "{name}: {actual}");
+    let expected_command = if name == "error" { "upgrade" } else { name };
+    assert_eq!(actual["command"], expected_command, "{name}: {actual}");
+    same_shape(name, example, actual);
+    // Contract rules on every value.
+    walk(actual, &mut |key, value| {
+        if key.ends_with("_ms") {
+            if let Some(f) = value.as_f64() {
+                assert!(
+                    !value.to_string().starts_with("-0"),
+                    "{name}: {key} = {value}"
+                );
+                assert_eq!(
+                    (f * 10.0).round() / 10.0,
+                    f,
+                    "{name}: {key} = {value} not 0.1 ms"
+                );
+            }
+        }
+        if key.ends_with("_at") {
+            if let Some(s) = value.as_str() {
+                assert!(
+                    chrono::DateTime::parse_from_rfc3339(s).is_ok() && s.ends_with('Z'),
+                    "{name}: {key} = {s} is not RFC 3339 UTC"
+                );
+            }
+        }
+    });
+}
+
+fn same_shape(path: &str, example: &Value, actual: &Value) {
+    let (Value::Object(doc), Value::Object(real)) = (example, actual) else {
+        return;
+    };
+    for (key, documented) in doc {
+        let got = real
+            .get(key)
+            .unwrap_or_else(|| panic!("{path}: documented field `{key}` missing in {actual}"));
+        let kind = |v: &Value| match v {
+            Value::Null => "null",
+            Value::Bool(_) => "bool",
+            Value::Number(_) => "number",
+            Value::String(_) => "string",
+            Value::Array(_) => "array",
+            Value::Object(_) => "object",
+        };
+        if !documented.is_null() && !got.is_null() {
+            assert_eq!(kind(documented), kind(got), "{path}.{key}: {got}");
+        }
+        match (documented, got) {
+            (Value::Array(d), Value::Array(g)) if !d.is_empty() && !g.is_empty() => {
+                same_shape(&format!("{path}.{key}[0]"), &d[0], &g[0]);
+            }
+            (Value::Object(_), Value::Object(_)) => {
+                same_shape(&format!("{path}.{key}"), documented, got);
+            }
+            _ => {}
+        }
+    }
+}
+
+fn walk(value: &Value, f: &mut dyn FnMut(&str, &Value)) {
+    match value {
+        Value::Object(map) => {
+            for (k, v) in map {
+                f(k, v);
+                walk(v, f);
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|v| walk(v, f)),
+        _ => {}
+    }
+}
+
+/// Runs `args` with `--format json` and parses the document.
+fn json(p: &Project, db: &TestDb, args: &[&str], code: i32) -> Value {
+    let mut all = vec!["--format", "json"];
+    all.extend_from_slice(args);
+    let r = p.run(db, &all);
+    assert_eq!(r.code, code, "{args:?}:\n{}\n{}", r.stdout, r.stderr);
+    serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{args:?}: {e}\n{}", r.stdout))
+}
+
+#[test]
+fn every_command_prints_the_documented_json() {
+    let docs = documented();
+    let p = Project::new(3);
+    let db = TestDb::new();
+    let mut seen = Vec::new();
+    let mut check = |name: &str, doc: Value| {
+        conforms(name, &doc, &docs);
+        seen.push(name.to_string());
+    };
+    check("create", json(&p, &db, &["create", "add_widgets"], 0));
+    std::fs::remove_dir_all(
+        std::fs::read_dir(p.migrations())
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|d| d.to_string_lossy().ends_with("_add_widgets"))
+            .unwrap(),
+    )
+    .unwrap();
+    check("pending", json(&p, &db, &["pending"], 0));
+    check("upgrade", json(&p, &db, &["upgrade"], 0));
+    check("current", json(&p, &db, &["current"], 0));
+    check("history", json(&p, &db, &["history", "--verbose"], 0));
+    check("show", json(&p, &db, &["show", "head", "--down"], 0));
+    check("check", json(&p, &db, &["check"], 0));
+    check("verify", json(&p, &db, &["verify"], 0));
+    check("downgrade", json(&p, &db, &["downgrade"], 0));
+    check("redo", json(&p, &db, &["redo"], 0));
+    json(&p, &db, &["upgrade"], 0);
+    check("stamp", json(&p, &db, &["stamp", "-1", "--force"], 0));
+    json(&p, &db, &["stamp", "head"], 0);
+    write_migration(
+        &p.migrations(),
+        "2025-01-01-000000_create_t1",
+        "CREATE TABLE t1 (id int); -- a comment",
+        "DROP TABLE t1;",
+    );
+    check("accept", json(&p, &db, &["accept", "20250101"], 0));
+    check("reset", json(&p, &db, &["reset", "--yes"], 0));
+    // A failed run: the step before the failure, and the one that failed.
+    write_migration(
+        &p.migrations(),
+        "2025-01-03-000000_create_t3",
+        "CREATE TABLE t3 (id int);\nSELECT * FROM missing;",
+        "DROP TABLE t3;",
+    );
+    let failed = json(&p, &db, &["upgrade"], 1);
+    assert_eq!(failed["ok"], false);
+    assert_eq!(failed["exit_code"], 1);
+    assert_eq!(failed["steps"].as_array().unwrap().len(), 2, "{failed}");
+    assert_eq!(failed["failed"]["name"], "2025-01-03-000000_create_t3");
+    assert_eq!(failed["failed"]["line"], 2);
+    check("error", failed);
+    // adopt: a database the Python system made (the embedded migrations).
+    let alembic = TestDb::new();
+    use diesel::connection::SimpleConnection;
+    alembic
+        .conn()
+        .batch_execute(include_str!("data/alembic_001.sql"))
+        .unwrap();
+    let r = ux::run(
+        p.path(),
+        Some(&alembic),
+        None,
+        &["--format", "json", "adopt"],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    check("adopt", serde_json::from_str(&r.stdout).unwrap());
+    // dev: the local cluster, in a directory of the test's own.
+    let dev = |args: &[&str]| {
+        let mut all = vec!["--format", "json", "dev"];
+        all.extend_from_slice(args);
+        let out = ux::command(p.path(), None, None)
+            .env("RAGCHAT_DEV_DIR", p.path().join("dev"))
+            .args(&all)
+            .output()
+            .unwrap();
+        let r = common::Run::from(out);
+        assert_eq!(r.code, 0, "dev {args:?}: {}", r.stderr);
+        serde_json::from_str::<Value>(&r.stdout).unwrap()
+    };
+    check("dev start", dev(&["start"]));
+    check("dev url", dev(&["url"]));
+    check("dev status", dev(&["status"]));
+    check("dev stop", dev(&["stop"]));
+    check("dev destroy", dev(&["destroy", "--yes"]));
+    // Every documented example was exercised, and every command documented.
+    let documented: Vec<&String> = docs.keys().collect();
+    for name in &documented {
+        assert!(
+            seen.contains(name) || name.as_str() == "completions",
+            "docs/json.md documents `{name}`, which this test does not run"
+        );
+    }
+}
