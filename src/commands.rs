@@ -338,7 +338,7 @@ impl Context {
         options: &RunOptions,
         sql: &SqlOptions,
     ) -> Result<u8> {
-        let start = self.offline_start(name, set, Some(command), sql)?;
+        let start = self.offline_start(name, set, Some(command), None, sql)?;
         let plan = migrator::make_plan(set, &start.status, command, options)?;
         let title = format!(
             "ragchat-migrate {name} --sql (from {}): {} step(s)",
@@ -620,7 +620,7 @@ impl Context {
             resolve_revision(&set, r)?;
         }
         if sql.sql {
-            let start = self.offline_start("stamp", &set, None, sql)?;
+            let start = self.offline_start("stamp", &set, None, Some(target), sql)?;
             let stamp = plan::stamp(&set, &start.status, target, purge)?;
             let script = script::render_stamp(
                 &stamp,

@@ -233,9 +233,9 @@ pub fn upgrade<'s>(
             let n = *n as usize;
             if n > pending.len() {
                 return Err(Error::Usage(format!(
-                    "cannot upgrade +{n}: only {} migration(s) pending, so the most is +{}",
+                    "cannot upgrade +{n}: only {} migration(s) pending{}",
                     pending.len(),
-                    pending.len()
+                    the_most('+', pending.len())
                 )));
             }
             pending[..n].to_vec()
@@ -301,10 +301,12 @@ pub fn downgrade<'s>(set: &'s MigrationSet, status: &Status, target: &Target) ->
             let n = n.unsigned_abs() as usize;
             if n > applied.len() {
                 return Err(Error::Usage(format!(
-                    "cannot downgrade -{n}: only {} migration(s) applied, so the most is -{} \
-                     (or `base`)",
+                    "cannot downgrade -{n}: only {} migration(s) applied{}",
                     applied.len(),
-                    applied.len()
+                    match applied.len() {
+                        0 => the_most('-', 0),
+                        k => format!("{} (or `base`)", the_most('-', k)),
+                    }
                 )));
             }
             applied[applied.len() - n..].to_vec()
@@ -390,11 +392,10 @@ pub fn stamp<'s>(
             };
             if n_abs > candidates.len() {
                 return Err(Error::Usage(format!(
-                    "cannot stamp {target}: {} migration(s) are {}, so the most is {}{}",
+                    "cannot stamp {target}: {} migration(s) are {}{}",
                     candidates.len(),
                     if *n > 0 { "pending" } else { "applied" },
-                    if *n > 0 { '+' } else { '-' },
-                    candidates.len()
+                    the_most(if *n > 0 { '+' } else { '-' }, candidates.len())
                 )));
             }
             if *n > 0 {
@@ -477,6 +478,16 @@ fn refuse_anomalies(set: &MigrationSet, status: &Status, command: &str) -> Resul
         )));
     }
     Ok(())
+}
+
+/// The end of a "cannot move N" message: the largest move there is, or that
+/// there is none (never "the most is -0").
+fn the_most(sign: char, count: usize) -> String {
+    if count == 0 {
+        ", so there is nothing to move".to_string()
+    } else {
+        format!(", so the most is {sign}{count}")
+    }
 }
 
 fn unknown_list(status: &Status) -> String {

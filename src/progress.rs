@@ -29,7 +29,7 @@ pub fn duration(ms: f64) -> String {
 pub fn bar(what: &str, len: usize) -> ProgressBar {
     let bar = ProgressBar::with_draw_target(Some(len as u64), ProgressDrawTarget::stderr());
     let style = ProgressStyle::with_template(
-        "{spinner} {msg} [{bar:30}] {pos}/{len} migrations, {elapsed_precise}",
+        "{spinner} {msg} [{wide_bar}] {pos}/{len} migrations, {elapsed}",
     )
     .unwrap_or_else(|_| ProgressStyle::default_bar())
     .progress_chars("=> ");

@@ -111,12 +111,25 @@ fn offline_ranges_start_where_alembic_says() {
     );
     assert!(!sql.contains("DROP TABLE t1"), "{sql}");
     // Reverting offline needs a start, said as such.
-    for args in [&["downgrade", "--sql"][..], &["reset", "--sql"][..]] {
+    for args in [
+        &["downgrade", "--sql"][..],
+        &["reset", "--sql"][..],
+        &["redo", "--sql"][..],
+        &["stamp", "-1", "--sql"][..],
+    ] {
         let r = p.run(&db, args);
         assert_eq!(r.code, 2, "{args:?}: {}", r.stderr);
         assert!(r.stderr.contains("needs a starting point") && r.stderr.contains("--from"));
         assert!(!r.stderr.contains("-0"), "{}", r.stderr);
     }
+    // Online, on an empty database: nothing to move, not "the most is -0".
+    let r = p.run(&db, &["downgrade", "-1"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("nothing to move") && !r.stderr.contains("-0"),
+        "{}",
+        r.stderr
+    );
     // A range without --sql is bad usage, and nothing ran.
     let r = p.run(&db, &["upgrade", "base:head"]);
     assert_eq!(r.code, 2, "{}", r.stderr);

@@ -11,6 +11,7 @@ use ragchat_migrate::ledger::{self, Ledger};
 use ragchat_migrate::migrator::Command;
 use ragchat_migrate::plan::Status;
 use ragchat_migrate::source::MigrationSet;
+use ragchat_migrate::target::Target;
 
 /// The state an offline script starts from.
 pub(super) struct Start {
@@ -57,7 +58,8 @@ pub(super) fn split_range(target: &str, sql: &SqlOptions) -> Result<(String, Sql
 }
 
 impl Context {
-    /// The start of an offline script for `command` (`name`): the given
+    /// The start of an offline script for `command` (`name`; `stamp` has
+    /// no command but its `target`): the given
     /// `--from`, the database's state for `--from current`, else base for
     /// upgrade and stamp. Reverting needs a start: from base there is
     /// nothing to revert.
@@ -66,17 +68,27 @@ impl Context {
         name: &str,
         set: &MigrationSet,
         command: Option<&Command>,
+        target: Option<&Target>,
         sql: &SqlOptions,
     ) -> Result<Start> {
-        let reverts = matches!(command, Some(Command::Downgrade(_) | Command::Redo(_)));
+        let reverts = match command {
+            Some(Command::Downgrade(_) | Command::Redo(_)) => true,
+            Some(Command::Upgrade(_)) => false,
+            // stamp -N forgets applied migrations: it needs a start too.
+            None => matches!(target, Some(Target::Relative(n)) if *n < 0),
+        };
         let from = match sql.from.as_deref().map(str::trim) {
             None if reverts => {
+                let range = match name {
+                    "downgrade" => ", or a FROM:TO range such as `downgrade --sql head:base`",
+                    "stamp" => ", or a FROM:TO range such as `stamp --sql head:-1`",
+                    _ => "",
+                };
                 return Err(Error::Usage(format!(
                     "{name} --sql needs a starting point: an offline script cannot ask the \
                      database what is applied.\n  fix: pass --from head (or a version, or \
-                     `current` to read it from the database), or a range such as \
-                     `downgrade --sql head:base`"
-                )))
+                     `current` to read it from the database){range}"
+                )));
             }
             None => "base",
             Some(from) => from,
