@@ -171,7 +171,7 @@ pub enum Commands {
     /// Show one migration: version, directory, transaction mode, checksums,
     /// applied state and its up.sql.
     Show {
-        /// head, a version (or unique prefix) or a directory name.
+        /// head, current, a version (or unique prefix) or a directory name.
         target: String,
         /// Also print down.sql.
         #[arg(long)]

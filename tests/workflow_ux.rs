@@ -176,6 +176,8 @@ fn show_history_ranges_and_close_candidates() {
             .display()
             .to_string()
     ));
+    let current = p.ok(&db, &["show", "current"]);
+    assert!(current.contains("version:     20250102000000"), "{current}");
     let pending = p.ok(&db, &["show", "head"]);
     assert!(pending.contains("applied:     no (pending)") && !pending.contains("DROP TABLE"));
     // Without a database the state is unknown, and it says so.

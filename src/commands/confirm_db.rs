@@ -16,6 +16,6 @@ impl Context {
             Some(raw) if self.has_database_url() => DatabaseUrl::parse(raw)?.masked().to_string(),
             _ => "the local database (no DATABASE_URL is set)".to_string(),
         };
-        confirm(false, &format!("{what}\n  database: {database}"))
+        confirm(false, &format!("{what} in {database}"))
     }
 }

@@ -16,6 +16,13 @@ use serde_json::{json, Value};
 impl Context {
     pub(super) fn show(&self, target: &str, down: bool) -> Result<u8> {
         let set = self.load_set()?;
+        if target.trim() == "current" {
+            let (_, _, status, _) = self.observe(ledger::Detail::Versions)?;
+            let index = status.current().ok_or_else(|| {
+                Error::Usage("nothing is applied (base), so there is no current migration to show; fix: give head or a version".into())
+            })?;
+            return self.show_index(&set, index, down);
+        }
         let index = match target.parse::<Target>()? {
             Target::Head => set
                 .len()
@@ -24,13 +31,17 @@ impl Context {
             Target::Revision(r) => resolve_revision(&set, &r)?,
             other => {
                 return Err(Error::Usage(format!(
-                    "show takes one migration, not `{other}`; fix: give head, a version (or \
-                     unique prefix) or a directory name"
+                    "show takes one migration, not `{other}`; fix: give head, current, a \
+                     version (or unique prefix) or a directory name"
                 )))
             }
         };
+        self.show_index(&set, index, down)
+    }
+
+    fn show_index(&self, set: &MigrationSet, index: usize, down: bool) -> Result<u8> {
         let m = &set.all()[index];
-        let (database, state) = self.applied_state(&set, index);
+        let (database, state) = self.applied_state(set, index);
         let directory = match self.source() {
             Source::Directory(dir) => dir.join(&m.dir_name).display().to_string(),
             Source::Embedded => format!("{} (embedded in this binary)", m.dir_name),
