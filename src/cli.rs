@@ -161,7 +161,7 @@ pub enum Commands {
         #[arg(long, short)]
         verbose: bool,
         /// Only migrations from FROM to TO (inclusive): `FROM:TO`, `FROM:`
-        /// or `:TO`, each a version, directory name, base or head.
+        /// or `:TO`, each a version, directory name, base, current or head.
         #[arg(long = "rev-range", short = 'r', value_name = "FROM:TO")]
         range: Option<String>,
         /// Only the newest N migrations of the listing.

@@ -387,8 +387,8 @@ impl Context {
             ledger::Detail::Versions
         };
         let (set, mut db, mut status, migrating) =
-            self.observe_checked(detail, |set| filter.indexes(set).map(|_| ()))?;
-        let shown = filter.indexes(&set)?;
+            self.observe_checked(detail, |set| filter.indexes(set, None).map(|_| ()))?;
+        let shown = filter.indexes(&set, Some(status.current()))?;
         if detail == ledger::Detail::Versions && !status.unknown.is_empty() {
             let observed = ledger::observe(&mut db.conn, ledger::Detail::Records)?;
             status = Status::new(&set, &observed.ledger);

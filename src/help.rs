@@ -91,27 +91,65 @@ fn hide(mut cmd: clap::Command, ids: &[&str]) -> clap::Command {
     cmd
 }
 
-/// `--color always|never|auto` as given on the command line, so that clap's
-/// own messages (`error:`, help) follow it too.
-fn color_choice(args: &[String]) -> clap::ColorChoice {
-    let mut choice = clap::ColorChoice::Auto;
+/// Ends the process on a command line clap refused (or `--help`,
+/// `--version`). Under `--format json` a refused command line also prints
+/// the contract's error document, so a script reading stdout gets one.
+pub fn exit_on_usage_error(error: &clap::Error, args: &[String]) -> ! {
+    use clap::error::ErrorKind;
+    let informational = matches!(
+        error.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    );
+    if !informational && option_value(args, "--format").as_deref() == Some("json") {
+        let _ = error.print();
+        let names: Vec<String> = Cli::command()
+            .get_subcommands()
+            .map(|s| s.get_name().to_string())
+            .collect();
+        let command = args
+            .iter()
+            .skip(1)
+            .find(|a| names.contains(a))
+            .map_or("", String::as_str);
+        let message = error.render().to_string();
+        let message = message.trim().trim_start_matches("error: ");
+        let doc = crate::json_contract::finish(
+            command,
+            &crate::json_contract::error_document(message, 2),
+        );
+        crate::pipe::stdout(format!("{doc:#}\n").as_bytes());
+        std::process::exit(2);
+    }
+    error.exit()
+}
+
+/// The value of `--name VALUE` or `--name=VALUE`, the last one given.
+fn option_value(args: &[String], name: &str) -> Option<String> {
+    let mut value = None;
     let mut iter = args.iter().skip(1);
     while let Some(arg) = iter.next() {
         if arg == "--" {
             break;
         }
-        let value = match arg.strip_prefix("--color") {
-            Some("") => iter.next().map(String::as_str),
-            Some(rest) => rest.strip_prefix('='),
-            None => None,
-        };
-        choice = match value {
-            Some("always") => clap::ColorChoice::Always,
-            Some("never") => clap::ColorChoice::Never,
-            Some(_) => clap::ColorChoice::Auto,
-            None => choice,
-        };
+        match arg.strip_prefix(name) {
+            Some("") => value = iter.next().cloned(),
+            Some(rest) if rest.starts_with('=') => value = Some(rest[1..].to_string()),
+            _ => {}
+        }
     }
+    value
+}
+
+/// `--color always|never|auto` as given on the command line, so that clap's
+/// own messages (`error:`, help) follow it too.
+fn color_choice(args: &[String]) -> clap::ColorChoice {
+    let choice = match option_value(args, "--color").as_deref() {
+        Some("always") => clap::ColorChoice::Always,
+        Some("never") => clap::ColorChoice::Never,
+        _ => clap::ColorChoice::Auto,
+    };
     if choice == clap::ColorChoice::Auto
         && std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())
     {

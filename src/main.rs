@@ -24,7 +24,7 @@ fn main() -> ExitCode {
     let cli = help::command(&text)
         .try_get_matches_from(&args)
         .and_then(|m| cli::Cli::from_arg_matches(&m))
-        .unwrap_or_else(|e| e.exit());
+        .unwrap_or_else(|e| help::exit_on_usage_error(&e, &text));
     let mut printer = output::Printer::new(&cli.global);
     printer.command = json_contract::command_name(&cli.command);
     progress::install_scratch_bar(&printer);

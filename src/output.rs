@@ -75,7 +75,18 @@ impl Printer {
     /// A side note on stderr (not with `-q`).
     pub fn note(&self, text: impl AsRef<str>) {
         if !self.quiet {
-            eprintln!("{}", text.as_ref());
+            let text = text.as_ref();
+            match text.strip_prefix("warning:") {
+                // Coloured as `--color` says for stderr, like `error:`.
+                Some(rest) => {
+                    let painter = Printer {
+                        color: self.color_stderr,
+                        ..*self
+                    };
+                    eprintln!("{}{rest}", painter.paint("warning:", Style::Warn));
+                }
+                None => eprintln!("{text}"),
+            }
         }
     }
 

@@ -197,6 +197,9 @@ fn show_history_ranges_and_close_candidates() {
     assert!(h.contains("create_t8") && h.contains("create_t7"), "{h}");
     let h = p.ok(&db, &["history", "-r", "2025-01-06:"]);
     assert_eq!(h.lines().count(), 3, "{h}");
+    let h = p.ok(&db, &["history", "-r", "current:"]);
+    assert_eq!(h.lines().count(), 7, "{h}");
+    assert!(h.lines().next().unwrap().contains("create_t2"), "{h}");
     let r = p.run(&db, &["history", "-r", "2025-01-05:2025-01-03"]);
     assert_eq!(r.code, 2, "{}", r.stderr);
     // An unknown target lists the five closest, not all eight.
@@ -420,6 +423,15 @@ fn error_is_coloured_as_asked() {
         "{:?}",
         r.stderr
     );
+    // A refused command line under --format json still gives a document.
+    let r = p.run(&db, &["--format", "json", "upgrade", "--frobnicate"]);
+    assert_eq!(r.code, 2);
+    let doc: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(
+        (doc["format_version"].clone(), doc["ok"].clone()),
+        (1.into(), false.into())
+    );
+    assert_eq!(doc["command"], "upgrade");
     let r = p.run(&db, &["--color", "always", "upgrade", "--frobnicate"]);
     assert_eq!(r.code, 2);
     assert!(

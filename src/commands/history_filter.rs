@@ -14,7 +14,9 @@ pub(super) struct Filter {
 }
 
 impl Filter {
-    /// From the options; a malformed range is bad usage.
+    /// From the options; a malformed range is bad usage. FROM and TO are
+    /// versions (or prefixes, or directory names), `base`, `current` or
+    /// `head`.
     pub fn new(range: Option<String>, limit: Option<usize>) -> Result<Self> {
         if limit == Some(0) {
             return Err(Error::Usage(
@@ -41,12 +43,18 @@ impl Filter {
         self.range.is_some()
     }
 
-    /// The indexes of `set` to list, oldest first.
-    pub fn indexes(&self, set: &MigrationSet) -> Result<Range<usize>> {
+    /// The indexes of `set` to list, oldest first. `current` is the index
+    /// of the newest applied migration (`Some(None)` at base), or `None`
+    /// while the database has not been read (only checking the input).
+    pub fn indexes(
+        &self,
+        set: &MigrationSet,
+        current: Option<Option<usize>>,
+    ) -> Result<Range<usize>> {
         let mut range = 0..set.len();
         if let Some((from, to)) = &self.range {
-            let start = bound(set, from, 0, true)?;
-            let end = bound(set, to, set.len(), false)?;
+            let start = bound(set, from, 0, true, current)?;
+            let end = bound(set, to, set.len(), false, current)?;
             if start > end {
                 return Err(Error::Usage(format!(
                     "-r {from}:{to}: {from} comes after {to}; fix: give the older one first"
@@ -63,9 +71,24 @@ impl Filter {
 
 /// One side of a range as an index bound: `start` sides include the named
 /// migration from below, end sides from above.
-fn bound(set: &MigrationSet, text: &str, open: usize, start: bool) -> Result<usize> {
+fn bound(
+    set: &MigrationSet,
+    text: &str,
+    open: usize,
+    start: bool,
+    current: Option<Option<usize>>,
+) -> Result<usize> {
     if text.is_empty() {
         return Ok(open);
+    }
+    if text == "current" {
+        return Ok(match current {
+            None => open,
+            // At base, nothing is before or at current.
+            Some(None) => 0,
+            Some(Some(i)) if start => i,
+            Some(Some(i)) => i + 1,
+        });
     }
     match text.parse::<Target>()? {
         Target::Base => Ok(0),
@@ -75,7 +98,7 @@ fn bound(set: &MigrationSet, text: &str, open: usize, start: bool) -> Result<usi
             Ok(if start { i } else { i + 1 })
         }
         Target::Relative(_) => Err(Error::Usage(format!(
-            "-r takes versions, base or head, not `{text}`; fix: use --limit N for the newest N"
+            "-r takes versions, base, current or head, not `{text}`; fix: use --limit N for the newest N"
         ))),
     }
 }
