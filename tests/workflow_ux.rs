@@ -281,6 +281,42 @@ fn redo_accept_reruns_the_edited_newest_migration() {
         .contains("CHANGED: up.sql"));
 }
 
+#[test]
+fn a_failed_redo_accept_keeps_the_old_checksums() {
+    let p = Project::new(2);
+    let db = TestDb::new();
+    p.ok(&db, &["upgrade"]);
+    let before = db.lines(
+        "SELECT up_sha256 || ' ' || down_sha256 AS v FROM __ragchat_migrations ORDER BY version",
+    );
+    // The edit's down.sql cannot run: nothing is reverted, nothing accepted.
+    write_migration(
+        &p.migrations(),
+        "2025-01-02-000000_create_t2",
+        "CREATE TABLE t2 (id int, note text);",
+        "DROP TABLE no_such_table;",
+    );
+    let r = p.run(&db, &["redo", "--accept"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("down.sql"), "{}", r.stderr);
+    assert_eq!(applied(&db).len(), 2);
+    assert_eq!(
+        db.lines("SELECT up_sha256 || ' ' || down_sha256 AS v FROM __ragchat_migrations ORDER BY version"),
+        before,
+        "the old checksums must stay: the database still has what the old files made"
+    );
+    assert!(p.ok(&db, &["history", "--verbose"]).contains("CHANGED"));
+    // Nothing edited: a plain redo, and it says so.
+    write_migration(
+        &p.migrations(),
+        "2025-01-02-000000_create_t2",
+        "CREATE TABLE t2 (id int);",
+        "DROP TABLE t2;",
+    );
+    let out = p.ok(&db, &["redo", "--accept"]);
+    assert!(out.contains("nothing was edited"), "{out}");
+}
+
 // ---- item 9: help, flags, confirmations, pipes, colour ------------------
 
 #[test]

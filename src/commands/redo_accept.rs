@@ -65,6 +65,10 @@ impl Context {
             ))
         })?;
         let total: f64 = steps.iter().map(|r| r.duration_ms).sum();
+        if accepted.is_empty() {
+            self.printer
+                .line("nothing was edited: this was a plain redo, no checksum changed");
+        }
         for version in &accepted {
             if let Some(m) = set.by_version(version) {
                 self.printer.line(format!(
