@@ -81,10 +81,13 @@ pub enum ColorChoice {
 /// Options of the commands that can print their SQL instead of running it.
 #[derive(Debug, Args, Clone)]
 pub struct SqlOptions {
-    /// Print the SQL script instead of running it; connects to nothing.
+    /// Print the SQL script instead of running it; connects to nothing
+    /// (unless --from current).
     #[arg(long)]
     pub sql: bool,
-    /// With --sql: the state the script starts from (default: base).
+    /// With --sql: the state the script starts from: base (upgrade's
+    /// default), head, a version, or current (read from the database).
+    /// A FROM:TO target says the same.
     #[arg(long, value_name = "TARGET", requires = "sql")]
     pub from: Option<String>,
 }
@@ -191,7 +194,8 @@ pub enum Commands {
     },
     /// Record TARGET as the applied state without running migration SQL.
     Stamp {
-        /// head, base, a version, a directory name, +N or -N.
+        /// head, base, a version, a directory name, +N or -N; with --sql also
+        /// FROM:TO (the script starts from FROM).
         #[arg(allow_negative_numbers = true)]
         target: String,
         /// Also forget applied versions this binary does not know.
