@@ -4,6 +4,7 @@
 
 use super::{confirm, Context};
 use ragchat_migrate::database_url::DatabaseUrl;
+use ragchat_migrate::dev::LocalCluster;
 use ragchat_migrate::error::Result;
 
 impl Context {
@@ -14,7 +15,15 @@ impl Context {
         }
         let database = match &self.global.database_url {
             Some(raw) if self.has_database_url() => DatabaseUrl::parse(raw)?.masked().to_string(),
-            _ => "the local database (no DATABASE_URL is set)".to_string(),
+            _ => {
+                let local = LocalCluster::locate()
+                    .ok()
+                    .and_then(|c| c.app_url())
+                    .and_then(|u| DatabaseUrl::parse(&u).ok())
+                    .map(|u| format!(" {}", u.masked()))
+                    .unwrap_or_default();
+                format!("the local database{local} (no DATABASE_URL is set)")
+            }
         };
         confirm(false, &format!("{what} in {database}"))
     }
