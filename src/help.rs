@@ -7,13 +7,15 @@ use clap::CommandFactory;
 
 /// Global options that do nothing for a command, by subcommand. Hidden from
 /// that command's help (still accepted, so scripts that pass them keep
-/// working).
+/// working). Ids not defined (yet) are ignored.
 const IDLE_GLOBALS: &[(&str, &[&str])] = &[
     // No database, no lock.
     (
         "create",
         &[
             "database_url",
+            "embedded",
+            "local",
             "connect_timeout",
             "lock_timeout",
             "ddl_lock_timeout",
@@ -25,6 +27,8 @@ const IDLE_GLOBALS: &[(&str, &[&str])] = &[
         &[
             "database_url",
             "migrations_dir",
+            "embedded",
+            "local",
             "connect_timeout",
             "lock_timeout",
             "ddl_lock_timeout",
@@ -35,6 +39,8 @@ const IDLE_GLOBALS: &[(&str, &[&str])] = &[
         &[
             "database_url",
             "migrations_dir",
+            "embedded",
+            "local",
             "format",
             "color",
             "quiet",
