@@ -22,7 +22,8 @@ pub fn stdout(text: &[u8]) {
 }
 
 /// Turns the standard library's panic on a broken stdout or stderr pipe
-/// into a quiet exit 0; every other panic is reported as usual.
+/// into a quiet exit 0 (any other failure to print into exit 1); every
+/// other panic is reported as usual.
 pub fn install_panic_hook() {
     let default = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
@@ -34,6 +35,11 @@ pub fn install_panic_hook() {
             .unwrap_or_default();
         if message.contains("Broken pipe") || message.contains("os error 32") {
             std::process::exit(0);
+        }
+        // stdout or stderr unusable otherwise (closed, disk full): there is
+        // nowhere to report it; fail without a panic's exit code 101.
+        if message.starts_with("failed printing to") {
+            std::process::exit(1);
         }
         default(info);
     }));
