@@ -189,8 +189,10 @@ pub enum Commands {
         name: String,
         /// Add metadata.toml with run_in_transaction = false (for e.g.
         /// CREATE INDEX CONCURRENTLY).
-        #[arg(long)]
+        #[arg(long, conflicts_with = "autogenerate")]
         no_transaction: bool,
+        #[command(flatten)]
+        autogen: AutogenOptions,
     },
     /// Record TARGET as the applied state without running migration SQL.
     Stamp {
@@ -236,6 +238,30 @@ pub enum Commands {
         /// The shell.
         shell: clap_complete::Shell,
     },
+}
+
+/// `create --autogenerate` and its options.
+#[derive(Debug, Args, Clone)]
+pub struct AutogenOptions {
+    /// Generate up.sql and down.sql from the difference between the schema
+    /// the migrations produce and the desired one (the Diesel models in
+    /// src/schema.rs, or --desired), proven on a scratch database first.
+    #[arg(long)]
+    pub autogenerate: bool,
+    /// A SQL file of the whole desired schema (instead of the models).
+    #[arg(long, value_name = "FILE.sql", requires = "autogenerate")]
+    pub desired: Option<PathBuf>,
+    /// The models file (default: diesel.toml's [print_schema] file, else src/schema.rs).
+    #[arg(
+        long,
+        value_name = "FILE.rs",
+        requires = "autogenerate",
+        conflicts_with = "desired"
+    )]
+    pub schema: Option<PathBuf>,
+    /// Write even when some differences cannot be generated (as `-- TODO` comments).
+    #[arg(long, requires = "autogenerate")]
+    pub force: bool,
 }
 
 /// `dev` subcommands.

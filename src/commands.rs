@@ -22,6 +22,7 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::Duration;
 
+mod autogen_cmd;
 mod confirm_db;
 mod history_filter;
 mod offline;
@@ -99,9 +100,13 @@ pub fn run(cli: Cli, printer: Printer) -> Result<u8> {
         } => ctx.history(verbose, &history_filter::Filter::new(range, limit)?),
         Commands::Show { target, down } => ctx.show(&target, down),
         Commands::Pending => ctx.pending(),
+        Commands::Create { name, autogen, .. } if autogen.autogenerate => {
+            ctx.autogenerate(&name, &autogen)
+        }
         Commands::Create {
             name,
             no_transaction,
+            ..
         } => ctx.create(&name, no_transaction),
         Commands::Stamp {
             target,

@@ -16,6 +16,7 @@
 //! ```
 
 pub mod adopt;
+pub mod autogen;
 pub mod catalog;
 pub mod cluster;
 pub mod database_url;
