@@ -9,7 +9,7 @@ use super::names::{quote, unquote_parts};
 use super::order::{Phase, Statement};
 use super::types::{needs_using, risk, spelled};
 use super::{Gen, Rename, Unsupported};
-use crate::catalog::Fact;
+use crate::catalog::{Fact, Kind};
 use std::collections::BTreeSet;
 
 impl Gen<'_> {
@@ -209,14 +209,17 @@ impl Gen<'_> {
         let alter = |rest: &str| format!("ALTER TABLE {table} ALTER COLUMN {col} {rest}");
         for key in ["generated", "identity"] {
             if o.get(key) != n.get(key) {
-                self.unsupported.push(Unsupported::new(
-                    format!("column {table}.{col} {key}"),
-                    format!(
-                        "{} -> {}",
-                        o.get(key).unwrap_or("(none)"),
-                        n.get(key).unwrap_or("(none)")
-                    ),
-                ));
+                self.unsupported.push(
+                    Unsupported::new(
+                        format!("column {table}.{col} {key}"),
+                        format!(
+                            "{} -> {}",
+                            o.get(key).unwrap_or("(none)"),
+                            n.get(key).unwrap_or("(none)")
+                        ),
+                    )
+                    .about(Kind::Column, &format!("{table}.{col}")),
+                );
             }
         }
         let new_type = n.get("type").unwrap_or_default();

@@ -117,10 +117,13 @@ impl Gen<'_> {
         {
             let (o, n) = (old.and_then(|f| f.get(key)), new.get(key));
             if o != n {
-                self.unsupported.push(Unsupported::new(
-                    format!("table {table} {key}"),
-                    format!("{} -> {}", o.unwrap_or("(none)"), n.unwrap_or("(none)")),
-                ));
+                self.unsupported.push(
+                    Unsupported::new(
+                        format!("table {table} {key}"),
+                        format!("{} -> {}", o.unwrap_or("(none)"), n.unwrap_or("(none)")),
+                    )
+                    .about(crate::catalog::Kind::Table, table),
+                );
             }
         }
     }

@@ -73,10 +73,13 @@ impl Gen<'_> {
                         ),
                     ))
                 }
-                _ => self.unsupported.push(Unsupported::new(
-                    format!("extension {name} schema"),
-                    "moving an extension to another schema",
-                )),
+                _ => self.unsupported.push(
+                    Unsupported::new(
+                        format!("extension {name} schema"),
+                        "moving an extension to another schema",
+                    )
+                    .about(Kind::Extension, &name),
+                ),
             }
         }
     }
@@ -190,6 +193,7 @@ impl Gen<'_> {
                     }
                 ),
                 sql: sql.iter().map(|s| format!("{s};")).collect(),
+                facts: vec![(Kind::Enum, name.to_string())],
             });
             return;
         }
@@ -336,10 +340,13 @@ impl Gen<'_> {
                     (_, None) => "removed",
                     _ => "changed",
                 };
-                self.unsupported.push(Unsupported::new(
-                    format!("{kind} {name}"),
-                    format!("{what}: {kind} objects of this sort are not generated"),
-                ));
+                self.unsupported.push(
+                    Unsupported::new(
+                        format!("{kind} {name}"),
+                        format!("{what} in the desired schema; a {kind} is not generated"),
+                    )
+                    .about(kind, &name),
+                );
             }
         }
     }

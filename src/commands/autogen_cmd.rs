@@ -38,7 +38,13 @@ impl Context {
         }
         let desired = match &opts.desired {
             Some(file) => {
-                std::fs::metadata(file).map_err(|e| Error::io(file.display(), e))?;
+                if !file.is_file() {
+                    return Err(Error::Usage(format!(
+                        "the desired schema {} is not a readable file; fix: give the path of a \
+                         .sql file that creates the whole schema on an empty database",
+                        file.display()
+                    )));
+                }
                 Desired::File(file.clone())
             }
             None => {
@@ -60,7 +66,7 @@ impl Context {
             &RunOptions::default(),
         )?;
         let base = catalog::snapshot(&mut conn)?;
-        let (plan, source, target, model_unsupported) = match &desired {
+        let (plan, source, target) = match &desired {
             Desired::File(file) => {
                 let text =
                     std::fs::read_to_string(file).map_err(|e| Error::io(file.display(), e))?;
@@ -72,18 +78,23 @@ impl Context {
                 let concurrent =
                     concurrent_identities(&snapshot, &sql_file::concurrent_indexes(&statements));
                 let source = file.display().to_string();
-                let plan = autogen::plan(name, &source, &base, &snapshot, concurrent);
-                (plan, source, snapshot, Vec::new())
+                let plan = autogen::plan(name, &source, &base, &snapshot, concurrent, Vec::new());
+                (plan, source, snapshot)
             }
             Desired::Models(model, path) => {
                 let (snapshot, unsupported) = model.desired_snapshot(&base);
                 let source = path.display().to_string();
-                let plan = autogen::plan(name, &source, &base, &snapshot, BTreeSet::new());
-                (plan, source, snapshot, unsupported)
+                let plan = autogen::plan(
+                    name,
+                    &source,
+                    &base,
+                    &snapshot,
+                    BTreeSet::new(),
+                    unsupported,
+                );
+                (plan, source, snapshot)
             }
         };
-        let mut plan = plan;
-        plan.unsupported.extend(model_unsupported);
         if plan.changes.is_empty() && plan.unsupported.is_empty() {
             self.printer
                 .line("nothing to generate: the migrations already give the desired schema");

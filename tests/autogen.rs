@@ -1,0 +1,404 @@
+//! Issue 15: `create NAME --autogenerate`, from the Diesel models and from a
+//! desired-schema SQL file, proven on a scratch database before anything is
+//! written; then `upgrade`, `verify` and the real `diesel print-schema`.
+
+mod common;
+
+use assert_cmd::Command;
+use common::{Run, TestDb};
+use diesel::connection::SimpleConnection;
+use ragchat_migrate::autogen::models::ModelSchema;
+use ragchat_migrate::catalog;
+use serde_json::Value;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+fn crate_dir() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A copy of the project: migrations/, diesel.toml, src/schema.rs, src/models.rs.
+fn project() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::create_dir_all(root.join("src")).unwrap();
+    std::fs::create_dir_all(root.join("migrations")).unwrap();
+    for entry in std::fs::read_dir(crate_dir().join("migrations")).unwrap() {
+        let entry = entry.unwrap();
+        let to = root.join("migrations").join(entry.file_name());
+        std::fs::create_dir_all(&to).unwrap();
+        for file in std::fs::read_dir(entry.path()).unwrap() {
+            let file = file.unwrap();
+            std::fs::copy(file.path(), to.join(file.file_name())).unwrap();
+        }
+    }
+    std::fs::copy(crate_dir().join("diesel.toml"), root.join("diesel.toml")).unwrap();
+    for f in ["src/schema.rs", "src/models.rs"] {
+        std::fs::copy(crate_dir().join(f), root.join(f)).unwrap();
+    }
+    dir
+}
+
+fn run(db: &TestDb, root: &Path, args: &[&str]) -> Run {
+    let out = Command::cargo_bin("ragchat-migrate")
+        .unwrap()
+        .arg("--database-url")
+        .arg(db.url())
+        .arg("--migrations-dir")
+        .arg(root.join("migrations"))
+        .args(args)
+        .current_dir(root)
+        .env_remove("DATABASE_URL")
+        .env_remove("MIGRATIONS_DIR")
+        .env("RAGCHAT_CACHE_DIR", root.join(".cache"))
+        .output()
+        .unwrap();
+    Run::from(out)
+}
+
+fn migration_dirs(root: &Path) -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(root.join("migrations"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    dirs.sort();
+    dirs
+}
+
+fn edit(path: &Path, from: &str, to: &str) {
+    let text = std::fs::read_to_string(path).unwrap();
+    assert!(text.contains(from), "{from:?} not in {}", path.display());
+    std::fs::write(path, text.replacen(from, to, 1)).unwrap();
+}
+
+fn initial_up() -> String {
+    std::fs::read_to_string(crate_dir().join("migrations/2025-10-21-000000_initial_schema/up.sql"))
+        .unwrap()
+}
+
+fn scratch_databases(db: &TestDb) -> Vec<String> {
+    db.lines(&format!(
+        "SELECT datname::text AS v FROM pg_database WHERE datname LIKE 'ragchat\\_scratch\\_{}\\_%'",
+        db.name
+    ))
+}
+
+/// A model as (table -> sorted columns), joinables and primary keys: what
+/// "equal up to column order within a table" compares.
+fn normalised(
+    model: &ModelSchema,
+) -> (
+    Vec<(String, Vec<String>, Vec<String>)>,
+    BTreeSet<(String, String, String)>,
+) {
+    let tables = model
+        .tables
+        .values()
+        .map(|t| {
+            let mut cols: Vec<String> = t
+                .columns
+                .iter()
+                .map(|c| {
+                    format!(
+                        "{} {} {:?} {}",
+                        c.name, c.sql_type, c.max_length, c.nullable
+                    )
+                })
+                .collect();
+            cols.sort();
+            (t.name.clone(), t.primary_key.clone(), cols)
+        })
+        .collect();
+    (tables, model.joinables.iter().cloned().collect())
+}
+
+fn print_schema(db: &TestDb, root: &Path) -> String {
+    let diesel = std::env::var_os("PATH")
+        .and_then(|p| {
+            std::env::split_paths(&p)
+                .map(|d| d.join("diesel"))
+                .find(|p| p.is_file())
+        })
+        .expect("diesel_cli is not on PATH; run the suite with scripts/test");
+    let out = std::process::Command::new(diesel)
+        .args(["print-schema", "--database-url", &db.url()])
+        .current_dir(root)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn models_route_generates_a_migration_that_print_schema_and_verify_accept() {
+    let db = TestDb::new();
+    let dir = project();
+    let root = dir.path();
+    let schema = root.join("src/schema.rs");
+    // A column with #[max_length], a nullability change, a dropped column
+    // in the middle of a table, a new table with a foreign key, a new label.
+    edit(&schema, "        hashed_password -> Varchar,\n", "        hashed_password -> Varchar,\n        #[max_length = 64]\n        timezone -> Nullable<Varchar>,\n");
+    edit(
+        &schema,
+        "        title -> Nullable<Varchar>,",
+        "        title -> Varchar,",
+    );
+    edit(&schema, "        content -> Text,\n        metadata -> Nullable<Jsonb>,\n        created_at -> Timestamp,\n    }", "        content -> Text,\n        created_at -> Timestamp,\n    }");
+    edit(&schema, "diesel::joinable!(conversations -> users (user_id));", "diesel::table! {\n    tags (id) {\n        id -> Int4,\n        document_id -> Uuid,\n        #[max_length = 50]\n        label -> Varchar,\n    }\n}\n\ndiesel::joinable!(conversations -> users (user_id));\ndiesel::joinable!(tags -> documents (document_id));");
+    edit(
+        &root.join("src/models.rs"),
+        "    Failed,\n}",
+        "    Failed,\n    /// Kept for the record.\n    Archived,\n}",
+    );
+    let before = migration_dirs(root);
+    let out = run(&db, root, &["create", "model_changes", "--autogenerate"]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let created: Vec<PathBuf> = migration_dirs(root)
+        .into_iter()
+        .filter(|d| !before.contains(d))
+        .collect();
+    assert_eq!(created.len(), 1, "{created:?}");
+    let up = std::fs::read_to_string(created[0].join("up.sql")).unwrap();
+    assert!(
+        up.contains("ALTER TABLE users ADD COLUMN timezone varchar(64);"),
+        "{up}"
+    );
+    assert!(
+        up.contains("ALTER TYPE document_status ADD VALUE 'archived';"),
+        "{up}"
+    );
+    assert!(up.contains("-- WARNING: drops column messages.metadata and its data\nALTER TABLE messages DROP COLUMN metadata;"), "{up}");
+    assert!(up.find("CREATE TABLE tags").unwrap() < up.len());
+    assert!(
+        up.contains("FOREIGN KEY (document_id) REFERENCES documents(id)"),
+        "{up}"
+    );
+    assert!(
+        out.stderr.contains("drops column messages.metadata"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        scratch_databases(&db).is_empty(),
+        "scratch databases left behind"
+    );
+
+    let out = run(&db, root, &["upgrade"]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let printed = ModelSchema::parse(&print_schema(&db, root)).unwrap();
+    let edited = ModelSchema::parse(&std::fs::read_to_string(&schema).unwrap()).unwrap();
+    assert_eq!(normalised(&printed), normalised(&edited));
+    let out = run(&db, root, &["verify"]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    // Now the models and the migrations agree.
+    let out = run(&db, root, &["create", "again", "--autogenerate"]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains("nothing to generate"), "{}", out.stdout);
+}
+
+fn desired_file(root: &Path) -> PathBuf {
+    let mut sql = initial_up()
+        .replace(
+            "'completed', 'failed');",
+            "'completed', 'failed', 'archived');",
+        )
+        .replace(
+            "num_chunks integer NOT NULL DEFAULT 0",
+            "num_chunks integer NOT NULL DEFAULT 1",
+        );
+    sql.push_str(
+        "\nALTER TABLE documents ADD CONSTRAINT ck_documents_num_chunks CHECK (num_chunks >= 0);\n\
+         CREATE INDEX ix_documents_pool_status ON documents (knowledge_pool_id, created_at DESC) WHERE status <> 'failed';\n\
+         CREATE INDEX CONCURRENTLY ix_messages_created_at ON messages (created_at);\n",
+    );
+    let path = root.join("desired.sql");
+    std::fs::write(&path, sql).unwrap();
+    path
+}
+
+#[test]
+fn desired_route_gives_the_desired_catalog_after_upgrade() {
+    let db = TestDb::new();
+    let dir = project();
+    let root = dir.path();
+    assert!(initial_up().contains("num_chunks integer NOT NULL DEFAULT 0"));
+    let desired = desired_file(root);
+    let before = migration_dirs(root);
+    let out = run(
+        &db,
+        root,
+        &[
+            "--format",
+            "json",
+            "create",
+            "tune_documents",
+            "--autogenerate",
+            "--desired",
+            desired.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let report: Value = serde_json::from_str(&out.stdout).unwrap();
+    let changes: Vec<&str> = report["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .collect();
+    assert!(
+        changes.contains(&"~ column documents.num_chunks default 0 -> 1"),
+        "{changes:?}"
+    );
+    assert_eq!(report["created"].as_array().unwrap().len(), 2, "{report}");
+    let created: Vec<PathBuf> = migration_dirs(root)
+        .into_iter()
+        .filter(|d| !before.contains(d))
+        .collect();
+    assert_eq!(created.len(), 2);
+    // The concurrent index is a migration of its own, outside a transaction.
+    assert!(!created[0].join("metadata.toml").exists());
+    assert_eq!(
+        std::fs::read_to_string(created[1].join("metadata.toml")).unwrap(),
+        "run_in_transaction = false\n"
+    );
+    let up2 = std::fs::read_to_string(created[1].join("up.sql")).unwrap();
+    assert_eq!(up2.matches(';').count(), 1, "{up2}");
+    assert!(
+        up2.contains("CREATE INDEX CONCURRENTLY ix_messages_created_at ON messages (created_at);")
+    );
+    let up1 = std::fs::read_to_string(created[0].join("up.sql")).unwrap();
+    assert!(!up1.contains("CONCURRENTLY"), "{up1}");
+
+    let out = run(&db, root, &["upgrade"]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let reference = TestDb::new();
+    reference
+        .conn()
+        .batch_execute(
+            &std::fs::read_to_string(&desired)
+                .unwrap()
+                .replace("CONCURRENTLY ", ""),
+        )
+        .unwrap();
+    let want = catalog::snapshot(&mut reference.conn()).unwrap();
+    let got = catalog::snapshot(&mut db.conn()).unwrap();
+    let diff: Vec<String> = want.diff(&got).iter().map(ToString::to_string).collect();
+    assert!(diff.is_empty(), "{diff:#?}");
+    let out = run(&db, root, &["verify"]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+}
+
+#[test]
+fn no_difference_gives_nothing_to_generate_and_writes_nothing() {
+    let db = TestDb::new();
+    let dir = project();
+    let root = dir.path();
+    std::fs::write(root.join("same.sql"), initial_up()).unwrap();
+    let before = migration_dirs(root);
+    for args in [
+        vec![
+            "create",
+            "nothing",
+            "--autogenerate",
+            "--desired",
+            "same.sql",
+        ],
+        vec!["create", "nothing", "--autogenerate"],
+    ] {
+        let out = run(&db, root, &args);
+        assert_eq!(out.code, 0, "{args:?}: {}{}", out.stdout, out.stderr);
+        assert!(out.stdout.contains("nothing to generate"), "{}", out.stdout);
+        assert_eq!(migration_dirs(root), before);
+    }
+}
+
+#[test]
+fn differences_the_route_cannot_express_are_refused_with_nothing_written() {
+    let db = TestDb::new();
+    let dir = project();
+    let root = dir.path();
+    let before = migration_dirs(root);
+    // A primary-key change in the models.
+    edit(
+        &root.join("src/schema.rs"),
+        "    users (id) {",
+        "    users (email) {",
+    );
+    let out = run(&db, root, &["create", "new_key", "--autogenerate"]);
+    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stderr.contains("primary key of users"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(migration_dirs(root), before);
+    // A domain, and a removed enum label, in a desired file.
+    let sql = initial_up().replace("'todo', 'note', 'journal'", "'todo', 'note'")
+        + "\nCREATE DOMAIN email_address AS text CHECK (VALUE LIKE '%@%');\n";
+    std::fs::write(root.join("d.sql"), sql).unwrap();
+    let out = run(
+        &db,
+        root,
+        &["create", "domain", "--autogenerate", "--desired", "d.sql"],
+    );
+    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stderr.contains("domain email_address"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("enum scratchpad_entry_type labels"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .contains("ALTER TYPE scratchpad_entry_type RENAME TO"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(migration_dirs(root), before);
+    // --force writes the rest, with the rest as -- TODO comments.
+    let out = run(
+        &db,
+        root,
+        &[
+            "create",
+            "domain",
+            "--autogenerate",
+            "--desired",
+            "d.sql",
+            "--force",
+        ],
+    );
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let created: Vec<PathBuf> = migration_dirs(root)
+        .into_iter()
+        .filter(|d| !before.contains(d))
+        .collect();
+    let up = std::fs::read_to_string(created[0].join("up.sql")).unwrap();
+    assert!(
+        up.contains("-- TODO: domain email_address not generated"),
+        "{up}"
+    );
+}
+
+#[test]
+fn a_missing_desired_file_is_bad_input() {
+    let db = TestDb::new();
+    let dir = project();
+    let out = run(
+        &db,
+        dir.path(),
+        &["create", "x", "--autogenerate", "--desired", "nope.sql"],
+    );
+    assert_eq!(out.code, 2, "{}{}", out.stdout, out.stderr);
+    assert!(out.stderr.contains("nope.sql"), "{}", out.stderr);
+    let out = run(&db, dir.path(), &["create", "Bad Name", "--autogenerate"]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+}
