@@ -226,7 +226,10 @@ impl Gen<'_> {
         let old_type = o.get("type").unwrap_or_default();
         let type_changed = old_type != new_type || o.get("collation") != n.get("collation");
         let default_changed = o.get("default") != n.get("default");
-        let drop_first = type_changed && o.get("default").is_some();
+        // A default converts with the column within a type family; across
+        // families (text to an enum, say) it is dropped and set again.
+        let drop_first =
+            type_changed && o.get("default").is_some() && needs_using(old_type, new_type);
         let mut push = |s: Statement| self.out.push(s);
         if drop_first {
             push(Statement::new(Phase::AlterColumn, alter("DROP DEFAULT")));

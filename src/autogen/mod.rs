@@ -163,3 +163,6 @@ fn fk_deps(shape: &Shape) -> BTreeMap<String, BTreeSet<String>> {
     }
     deps
 }
+
+#[cfg(test)]
+mod tests;
