@@ -83,14 +83,15 @@ fn scratch_databases(db: &TestDb) -> Vec<String> {
     ))
 }
 
-/// A model as (table -> sorted columns), joinables and primary keys: what
-/// "equal up to column order within a table" compares.
-fn normalised(
-    model: &ModelSchema,
-) -> (
+/// Tables (name, primary key, sorted columns) and joinables.
+type Normalised = (
     Vec<(String, Vec<String>, Vec<String>)>,
     BTreeSet<(String, String, String)>,
-) {
+);
+
+/// A model as (table -> sorted columns), joinables and primary keys: what
+/// "equal up to column order within a table" compares.
+fn normalised(model: &ModelSchema) -> Normalised {
     let tables = model
         .tables
         .values()
