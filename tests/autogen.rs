@@ -210,6 +210,11 @@ fn desired_file(root: &Path) -> PathBuf {
         .replace(
             "num_chunks integer NOT NULL DEFAULT 0",
             "num_chunks integer NOT NULL DEFAULT 1",
+        )
+        // A new column in the middle of a table: the columns after it move.
+        .replace(
+            "    content text NOT NULL,\n    metadata jsonb,",
+            "    content text NOT NULL,\n    summary text,\n    metadata jsonb,",
         );
     sql.push_str(
         "\nALTER TABLE documents ADD CONSTRAINT ck_documents_num_chunks CHECK (num_chunks >= 0);\n\
@@ -273,6 +278,10 @@ fn desired_route_gives_the_desired_catalog_after_upgrade() {
     );
     let up1 = std::fs::read_to_string(created[0].join("up.sql")).unwrap();
     assert!(!up1.contains("CONCURRENTLY"), "{up1}");
+    assert!(
+        up1.contains("-- WARNING: moves messages.metadata to keep the column order"),
+        "{up1}"
+    );
 
     let out = run(&db, root, &["upgrade"]);
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);

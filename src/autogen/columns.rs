@@ -185,9 +185,9 @@ impl Gen<'_> {
                 column_spec(&temp, &spec_fact)
             ),
         )
-        .note(format!(
-            "NOTE: moves {col} after the columns before it (PostgreSQL adds columns only at \
-             the end): copy, drop, rename; this rewrites the column"
+        .warn(format!(
+            "moves {table}.{col} to keep the column order (PostgreSQL adds columns only at \
+             the end): copies it with an UPDATE of every row, then drops the old one"
         ));
         self.out.push(first);
         for sql in [

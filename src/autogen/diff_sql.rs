@@ -2,7 +2,7 @@
 //! the older snapshot's tables into the newer one's.
 
 use super::columns::column_spec;
-use super::names::{mentions, schema_prefix};
+use super::names::{mentions, paren_list, schema_prefix};
 use super::order::{referenced_first, Phase, Statement};
 use super::shape::{is_foreign_key, referenced_table};
 use super::{Gen, Unsupported};
@@ -145,7 +145,19 @@ impl Gen<'_> {
         };
         let (gone_c, new_c) = diff_maps(&old.constraints, &new.constraints, &touches);
         let (gone_i, new_i) = diff_maps(&old.indexes, &new.indexes, &touches);
-        self.referencing_moved(name, &moved);
+        // Foreign keys from other tables hold on to the key they reference:
+        // a moved column, or a primary key or unique key that is replaced.
+        let mut held: BTreeSet<String> = moved.clone();
+        for (_, def) in gone_c.iter().chain(&gone_i) {
+            let keys = def
+                .strip_prefix("PRIMARY KEY ")
+                .or_else(|| def.strip_prefix("UNIQUE "));
+            if let Some(cols) = keys.and_then(|k| k.split(" WHERE ").next()) {
+                let cols = cols.strip_prefix("USING btree ").unwrap_or(cols);
+                held.extend(paren_list(cols.split(" INCLUDE ").next().unwrap_or(cols)));
+            }
+        }
+        self.referencing_moved(name, &held);
         for (cname, def) in gone_c {
             let phase = if is_foreign_key(&def) {
                 Phase::DropForeignKey
@@ -180,8 +192,9 @@ impl Gen<'_> {
         self.alter_triggers(name);
     }
 
-    /// Foreign keys of other tables that reference a moved column of
-    /// `table` are dropped before the move and added again after it.
+    /// Foreign keys of other tables that reference one of `columns` of
+    /// `table` (moved, or whose key is replaced) are dropped first and added
+    /// again after.
     fn referencing_moved(&mut self, table: &str, moved: &BTreeSet<String>) {
         if moved.is_empty() {
             return;

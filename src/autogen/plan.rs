@@ -123,7 +123,9 @@ impl Plan {
         let options = |down: bool| Options {
             recreate_enums: down,
             concurrent: concurrent.clone(),
-            restore_column_order: down,
+            // The desired column order holds both ways (a column added
+            // in the middle of a table moves the ones after it).
+            restore_column_order: true,
         };
         let up = generate(old, new, &options(false));
         // Under --force, what is not generated stays as it was: down.sql
