@@ -592,7 +592,8 @@ impl Context {
         }
         self.printer.json(&json!({
             "ok": true,
-            "created": path,
+            // A list, as for `create --autogenerate` (which may write two).
+            "created": [&path],
             "version": dir_name.split('_').next().unwrap_or_default().replace('-', ""),
             "name": dir_name,
             "directory": path,

@@ -9,18 +9,9 @@ use clap::CommandFactory;
 /// that command's help (still accepted, so scripts that pass them keep
 /// working). Ids not defined (yet) are ignored.
 const IDLE_GLOBALS: &[(&str, &[&str])] = &[
-    // No database, no lock.
-    (
-        "create",
-        &[
-            "database_url",
-            "embedded",
-            "local",
-            "connect_timeout",
-            "lock_timeout",
-            "ddl_lock_timeout",
-        ],
-    ),
+    // No lock and no migration run (`--autogenerate` connects, for its
+    // scratch databases).
+    ("create", &["lock_timeout", "ddl_lock_timeout"]),
     // The local cluster only, and no migration is run.
     (
         "dev",
