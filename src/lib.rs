@@ -37,6 +37,7 @@ pub mod scratch;
 pub mod script;
 pub mod source;
 pub mod suggest;
+pub mod sql_text;
 pub mod target;
 pub mod verify;
 
