@@ -542,49 +542,13 @@ impl Context {
             )));
         }
         let dir = self.migrations_dir_for_create()?;
-        let existing = MigrationSet::load(&Source::Directory(dir.clone()))?;
-        if let Some(m) = existing.all().iter().find(|m| m.label() == name) {
-            return Err(Error::Usage(format!(
-                "a migration named {name} already exists: {}; fix: choose another name",
-                m.dir_name
-            )));
-        }
-        // Two creates in the same second must not share a version.
-        let mut when = chrono::Utc::now();
-        let dir_name = loop {
-            let stamp = when.format("%Y-%m-%d-%H%M%S").to_string();
-            let version: String = stamp.chars().filter(|c| *c != '-').collect();
-            if existing.by_version(&version).is_none() {
-                break format!("{stamp}_{name}");
-            }
-            when += chrono::Duration::seconds(1);
-        };
-        let path = dir.join(&dir_name);
-        std::fs::create_dir(&path).map_err(|e| Error::io(path.display(), e))?;
-        let write = |file: &str, text: String| {
-            std::fs::write(path.join(file), text)
-                .map_err(|e| Error::io(path.join(file).display(), e))
-        };
-        let transaction_note = if no_transaction {
-            "-- Runs OUTSIDE a transaction (metadata.toml): keep it to one statement, e.g.\n\
-             --   CREATE INDEX CONCURRENTLY ix_messages_created_at ON messages (created_at);\n"
-        } else {
-            "-- Runs inside a transaction with its ledger entry: all of it applies, or none.\n"
-        };
-        write(
-            "up.sql",
-            format!("-- {name}: what this migration changes, and why.\n{transaction_note}\n"),
-        )?;
-        write(
-            "down.sql",
-            format!(
-                "-- Reverts {name}: undo every change of up.sql, newest first, so that\n\
-                 -- `ragchat-migrate redo` and `verify` find the schema as it was.\n\n"
-            ),
-        )?;
-        if no_transaction {
-            write("metadata.toml", "run_in_transaction = false\n".to_string())?;
-        }
+        let ragchat_migrate::create::Created { dir_name, path } =
+            ragchat_migrate::create::create_migration(
+                &dir,
+                name,
+                no_transaction,
+                chrono::Utc::now(),
+            )?;
         self.printer.line(format!("created {}", path.display()));
         let mut files = vec![path.join("up.sql"), path.join("down.sql")];
         if no_transaction {

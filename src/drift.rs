@@ -128,6 +128,8 @@ pub fn expected_schema_cached(
     migrations: Vec<&MigrationScript>,
 ) -> Result<Snapshot> {
     set.require_contents()?;
+    // Refused before the cache is consulted: a cached schema would hide it.
+    crate::sql_check::check_migrations(&migrations)?;
     let Some(dir) = cache_dir() else {
         return expected_schema(target, target_conn, connect_timeout, set, migrations);
     };

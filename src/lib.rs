@@ -17,8 +17,10 @@
 
 pub mod adopt;
 pub mod autogen;
+pub mod blame;
 pub mod catalog;
 pub mod cluster;
+pub mod create;
 pub mod database_url;
 pub mod dev;
 pub mod directory;
@@ -37,6 +39,7 @@ pub mod scratch;
 pub mod script;
 pub mod source;
 pub mod suggest;
+pub mod sql_check;
 pub mod sql_text;
 pub mod target;
 pub mod verify;

@@ -16,12 +16,15 @@
 //! unwritten: the next run takes the missing records from the files, as for
 //! another tool's versions, and purges the stale ones.
 
+use crate::blame;
 use crate::error::{Error, Result, SqlLine};
 use crate::ledger::{self, Ledger, RecordedBy};
 use crate::lock;
 use crate::pg_error;
 use crate::plan::{self, Direction, Plan, Status, Step};
 use crate::source::{MigrationScript, MigrationSet};
+use crate::sql_check;
+use crate::sql_text;
 use crate::target::Target;
 use diesel::connection::SimpleConnection;
 use diesel::PgConnection;
@@ -175,6 +178,7 @@ pub fn apply_exactly(
     if migrations.is_empty() {
         return Ok(Vec::new());
     }
+    sql_check::check_migrations(&migrations)?;
     crate::progress_hook::emit(crate::progress_hook::Event::Started(migrations.len()));
     let mut reporter = crate::progress_hook::StepReporter;
     let result = with_lock(
@@ -218,6 +222,7 @@ pub fn make_plan<'s>(
             names.join(", ")
         )));
     }
+    sql_check::check_plan(&plan)?;
     Ok(plan)
 }
 
@@ -347,13 +352,13 @@ fn execute(
             String::new()
         };
         let outcome = if options.single_transaction {
-            run_message(conn, step, &flush, "")
+            run_message(conn, step, &flush, "", None)
         } else if step.migration.run_in_transaction {
             let head = format!(
                 "BEGIN;\nSET LOCAL lock_timeout = {ddl_timeout};\n{}{flush}",
                 prelude.take().unwrap_or_default()
             );
-            run_message(conn, step, &head, "COMMIT;")
+            run_message(conn, step, &head, "COMMIT;", Some(&ddl_timeout))
         } else {
             if let Some(sql) = prelude.take() {
                 conn.batch_execute(&sql)?;
@@ -410,12 +415,27 @@ fn execute(
     Ok(reports)
 }
 
-/// Sends `head + sql + ledger writes + tail` as one message.
-fn run_message(conn: &mut PgConnection, step: &Step, head: &str, tail: &str) -> Result<()> {
+/// Sends `head + sql + ledger writes + tail` as one message. An error
+/// without a position is located by a rolled-back replay when
+/// `replay_lock_timeout` is given (the migration ran on its own).
+fn run_message(
+    conn: &mut PgConnection,
+    step: &Step,
+    head: &str,
+    tail: &str,
+    replay_lock_timeout: Option<&str>,
+) -> Result<()> {
     let (sql, ledger_sql) = live_step_sql(step);
     let message = format!("{head}{sql}\n;\n{ledger_sql}{tail}");
-    conn.batch_execute(&message)
-        .map_err(|e| failure(step, &e, head.chars().count(), sql))
+    conn.batch_execute(&message).map_err(|e| {
+        let place = match pg_error::position(&e) {
+            Some(p) => p
+                .checked_sub(head.chars().count())
+                .and_then(|p| blame::by_position(sql, p)),
+            None => replay_lock_timeout.and_then(|t| blame::by_replay(conn, sql, t, &e)),
+        };
+        failure(step, &e, place)
+    })
 }
 
 /// `run_in_transaction = false`: the SQL alone (PostgreSQL refuses e.g.
@@ -423,17 +443,21 @@ fn run_message(conn: &mut PgConnection, step: &Step, head: &str, tail: &str) -> 
 /// No `lock_timeout` here: `CREATE INDEX CONCURRENTLY` waits for every older
 /// transaction by design, and cancelling that wait would leave an INVALID
 /// index behind.
+///
+/// The statements go one by one, as `--sql` prints them ([`sql_text`]):
+/// PostgreSQL runs a multi-statement message as one implicit transaction,
+/// in which `CREATE INDEX CONCURRENTLY` is refused.
 fn run_outside_transaction(conn: &mut PgConnection, step: &Step, flush: &str) -> Result<()> {
     let (sql, ledger_sql) = live_step_sql(step);
-    match conn.batch_execute(sql) {
-        Err(e) if !pg_error::is_empty_query(&e) => {
-            let mut error = failure(step, &e, 0, sql);
+    for statement in sql_text::parse(sql).statements {
+        if let Err(e) = conn.batch_execute(statement.text) {
+            let place = blame::in_statement(sql, &statement, pg_error::position(&e));
+            let mut error = failure(step, &e, Some(place));
             if let Error::MigrationFailed { message, .. } = &mut error {
                 message.push_str(&invalid_index_note(conn));
             }
             return Err(error);
         }
-        _ => {}
     }
     conn.batch_execute(&format!("BEGIN;\n{flush}{ledger_sql}COMMIT;"))?;
     Ok(())
@@ -467,10 +491,8 @@ fn invalid_index_note(conn: &mut PgConnection) -> String {
     )
 }
 
-fn failure(step: &Step, error: &diesel::result::Error, head_chars: usize, sql: &str) -> Error {
-    let line = pg_error::position(error)
-        .and_then(|p| p.checked_sub(head_chars))
-        .and_then(|p| pg_error::line_of(sql, p));
+fn failure(step: &Step, error: &diesel::result::Error, place: Option<blame::Place>) -> Error {
+    let line = place.as_ref().map(|p| p.line);
     let mut message = pg_error::describe(error);
     if message.contains("lock timeout") {
         message.push_str(
@@ -479,6 +501,9 @@ fn failure(step: &Step, error: &diesel::result::Error, head_chars: usize, sql: &
              fix: rerun when that session is done, or raise --ddl-lock-timeout (0 waits \
              indefinitely)",
         );
+    }
+    if let Some(place) = &place {
+        message.push_str(&place.note());
     }
     Error::MigrationFailed {
         dir: step.migration.dir_name.clone(),

@@ -5,6 +5,7 @@
 use crate::ledger::{self, RecordedBy};
 use crate::migrator::step_sql;
 use crate::plan::{Direction, Plan, StampPlan};
+use crate::sql_text;
 
 /// How the script is framed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -48,8 +49,13 @@ pub fn render_plan(plan: &Plan, title: &str, options: ScriptOptions) -> String {
             out.push_str("BEGIN;\n");
             out.push_str(&lock_timeout);
         }
-        out.push_str(sql.trim_end());
-        out.push_str("\n;\n");
+        if m.run_in_transaction {
+            out.push_str(sql.trim_end());
+            out.push_str("\n;\n");
+        } else {
+            // Statement by statement, exactly as a live run sends them.
+            out.push_str(&sql_text::render(&sql_text::parse(sql).statements));
+        }
         if !options.single_transaction && !m.run_in_transaction {
             out.push_str("BEGIN;\n");
         }

@@ -232,8 +232,21 @@ fn classify(tokens: &[Tok]) -> Kind {
     let words: Vec<String> = tokens.iter().map_while(Tok::word).take(6).collect();
     let w = |i: usize| words.get(i).map(String::as_str).unwrap_or("");
     let chained = words.windows(2).any(|p| p[0] == "and" && p[1] == "chain");
+    // The keywords that name the statement: `COMMIT AND NO CHAIN`, not
+    // the isolation level or the prepared transaction's id.
+    let named = 1 + words
+        .get(1..)
+        .unwrap_or_default()
+        .iter()
+        .take_while(|w| {
+            matches!(
+                w.as_str(),
+                "work" | "transaction" | "and" | "no" | "chain" | "prepared"
+            )
+        })
+        .count();
     let control = |effect| Kind::TransactionControl {
-        name: words.join(" ").to_uppercase(),
+        name: words[..named.min(words.len())].join(" ").to_uppercase(),
         effect,
     };
     match w(0) {
