@@ -158,19 +158,29 @@ impl Splitter {
             TokenKind::CloseParen => self.paren_depth = self.paren_depth.saturating_sub(1),
             _ => {}
         }
-        let Some(word) = tok.word() else { return };
-        if self.words.len() < 4 {
-            self.words.push(word.clone());
-        }
-        if !self.is_routine() || self.paren_depth > 0 {
+        if tok.kind != TokenKind::Ident {
             return;
         }
-        match word.as_str() {
-            "begin" => self.begin_depth += 1,
+        if self.words.len() < 4 {
+            self.words.push(tok.text.to_ascii_lowercase());
+        }
+        // No allocation per token: most statements are not routines.
+        let is = |keyword: &str| tok.text.eq_ignore_ascii_case(keyword);
+        if self.paren_depth > 0 || !(is("begin") || is("case") || is("end")) {
+            return;
+        }
+        if !self.is_routine() {
+            return;
+        }
+        if is("begin") {
+            self.begin_depth += 1;
+        } else if is("case") {
             // CASE also ends with END; it matters only inside a body.
-            "case" if self.begin_depth > 0 => self.begin_depth += 1,
-            "end" => self.begin_depth = self.begin_depth.saturating_sub(1),
-            _ => {}
+            if self.begin_depth > 0 {
+                self.begin_depth += 1;
+            }
+        } else {
+            self.begin_depth = self.begin_depth.saturating_sub(1);
         }
     }
 
