@@ -38,9 +38,9 @@ pub mod schema;
 pub mod scratch;
 pub mod script;
 pub mod source;
-pub mod suggest;
 pub mod sql_check;
 pub mod sql_text;
+pub mod suggest;
 pub mod target;
 pub mod verify;
 
