@@ -107,6 +107,10 @@ pub enum Commands {
         /// Apply pending migrations older than the newest applied one.
         #[arg(long)]
         allow_out_of_order: bool,
+        /// Skip the lint gate (error-level findings refuse an upgrade of a
+        /// database that already has applied migrations).
+        #[arg(long)]
+        no_lint: bool,
         #[command(flatten)]
         sql: SqlOptions,
     },
@@ -216,6 +220,10 @@ pub enum Commands {
         /// The version (or unique prefix, or directory name) to accept.
         target: String,
     },
+    /// Lint migrations for locking and data-loss hazards with Squawk's rules
+    /// (default: the pending ones); exit 3 on error-level findings, 2 when a
+    /// file cannot be parsed. See docs/lint.md.
+    Lint(LintArgs),
     /// CI gate: exit 0 at head with nothing edited, unknown or drifted, else exit 3.
     Check,
     /// Prove every migration reversible on a scratch database (up, down, up).
@@ -262,6 +270,32 @@ pub struct AutogenOptions {
     /// Write even when some differences cannot be generated (as `-- TODO` comments).
     #[arg(long, requires = "autogenerate")]
     pub force: bool,
+}
+
+/// `lint` options.
+#[derive(Debug, Args)]
+pub struct LintArgs {
+    /// FROM:TO, the migrations `upgrade` would apply going from FROM to TO
+    /// (versions, prefixes or directory names; an empty side is base/head).
+    #[arg(value_name = "FROM:TO", conflicts_with_all = ["all", "since"])]
+    pub range: Option<String>,
+    /// Lint every migration.
+    #[arg(long, conflicts_with = "since")]
+    pub all: bool,
+    /// Lint only the migrations newer than VERSION (CI: what a branch adds).
+    #[arg(long, value_name = "VERSION")]
+    pub since: Option<String>,
+    /// The PostgreSQL version the rules assume (default: the connected
+    /// server's, else `pg_version` in .squawk.toml, else 15).
+    #[arg(long, value_name = "VERSION")]
+    pub pg_version: Option<String>,
+    /// A Squawk configuration file (default: .squawk.toml here or in the
+    /// nearest parent directory that has one).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Write Squawk's suggested fixes into pending migration files.
+    #[arg(long)]
+    pub fix: bool,
 }
 
 /// `dev` subcommands.

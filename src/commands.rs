@@ -25,6 +25,7 @@ use std::time::Duration;
 mod autogen_cmd;
 mod confirm_db;
 mod history_filter;
+mod lint;
 mod offline;
 mod redo_accept;
 mod show;
@@ -43,11 +44,18 @@ pub fn run(cli: Cli, printer: Printer) -> Result<u8> {
             target,
             single_transaction,
             allow_out_of_order,
+            no_lint,
             sql,
         } => {
             let options = ctx.run_options(single_transaction, allow_out_of_order)?;
             let (target, sql) = offline::split_range(&target, &sql)?;
-            ctx.migrate("upgrade", Command::Upgrade(target.parse()?), options, &sql)
+            ctx.migrate(
+                "upgrade",
+                Command::Upgrade(target.parse()?),
+                options,
+                &sql,
+                !no_lint,
+            )
         }
         Commands::Downgrade {
             target,
@@ -64,7 +72,13 @@ pub fn run(cli: Cli, printer: Printer) -> Result<u8> {
                     "downgrade base reverts EVERY applied migration and drops their tables and data",
                 )?;
             }
-            ctx.migrate("downgrade", Command::Downgrade(target), options, &sql)
+            ctx.migrate(
+                "downgrade",
+                Command::Downgrade(target),
+                options,
+                &sql,
+                false,
+            )
         }
         Commands::Reset {
             yes,
@@ -78,7 +92,13 @@ pub fn run(cli: Cli, printer: Printer) -> Result<u8> {
                     "reset reverts EVERY applied migration and drops their tables and data",
                 )?;
             }
-            ctx.migrate("reset", Command::Downgrade(Target::Base), options, &sql)
+            ctx.migrate(
+                "reset",
+                Command::Downgrade(Target::Base),
+                options,
+                &sql,
+                false,
+            )
         }
         Commands::Redo {
             n,
@@ -90,7 +110,7 @@ pub fn run(cli: Cli, printer: Printer) -> Result<u8> {
             if accept {
                 return ctx.redo_accept(n, options);
             }
-            ctx.migrate("redo", Command::Redo(n), options, &sql)
+            ctx.migrate("redo", Command::Redo(n), options, &sql, false)
         }
         Commands::Current => ctx.current(),
         Commands::History {
@@ -118,6 +138,7 @@ pub fn run(cli: Cli, printer: Printer) -> Result<u8> {
             ctx.stamp(&target.parse()?, purge, force, &sql)
         }
         Commands::Accept { target } => ctx.accept(&target),
+        Commands::Lint(args) => ctx.lint(&args),
         Commands::Check => ctx.check(),
         Commands::Verify { keep } => ctx.verify(keep),
         Commands::Adopt => ctx.adopt(),
@@ -279,6 +300,7 @@ impl Context {
         command: Command,
         options: RunOptions,
         sql: &SqlOptions,
+        lint_gate: bool,
     ) -> Result<u8> {
         // A named target must exist before anything is touched.
         let validate = |set: &MigrationSet| match &command {
@@ -300,8 +322,8 @@ impl Context {
             return self.offline(name, &set, &command, &options, sql);
         };
         let mut observer = self.observer();
-        let outcome =
-            migrator::run_and_report(&mut db.conn, &set, &command, &options, &mut observer);
+        let mut gate = lint::Gate::new(&mut observer, self.lint_location(), lint_gate);
+        let outcome = migrator::run_and_report(&mut db.conn, &set, &command, &options, &mut gate);
         let migrator::RunOutcome {
             steps: reports,
             status,
@@ -692,6 +714,7 @@ impl Context {
         // it has done so far is not a state to approve).
         let (set, mut db, status, migrating) = self.observe(ledger::Detail::Checksums)?;
         let pending: Vec<&MigrationScript> = status.pending().map(|i| &set.all()[i]).collect();
+        let lint_report = self.lint_for_check(&pending, &mut db)?;
         let changed: Vec<String> = status
             .changed()
             .flat_map(|s| {
@@ -740,6 +763,9 @@ impl Context {
             for m in &pending {
                 p.line(format!("  pending:   {}", m.dir_name));
             }
+            if !lint_report.files.is_empty() {
+                p.line(ragchat_migrate::lint::render::text(&lint_report, p.color));
+            }
             for c in &changed {
                 p.line(format!("  changed:   {c} (edited after it was applied)"));
             }
@@ -769,6 +795,7 @@ impl Context {
             "unknown": status.unknown.iter().map(|a| &a.version).collect::<Vec<_>>(),
             "out_of_order": out_of_order,
             "drift": drifted,
+            "lint": ragchat_migrate::lint::render::json(&lint_report),
         }));
         Ok(if ok { 0 } else { CHECK_FAILED })
     }

@@ -110,6 +110,10 @@ pub enum Error {
         missing_binaries: bool,
     },
 
+    /// The lint gate refused migrations with error-level findings (exit 3).
+    #[error("{0}")]
+    LintRefused(String),
+
     /// The toolkit broke one of its own rules; a bug to report (exit 1).
     #[error("internal error: {0}; please report this as a bug")]
     Internal(String),
@@ -125,6 +129,7 @@ impl Error {
                 ..
             } => 2,
             Error::LockTimeout { .. } => 4,
+            Error::LintRefused(_) => 3,
             _ => 1,
         }
     }

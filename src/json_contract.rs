@@ -34,6 +34,7 @@ pub fn command_name(command: &Commands) -> &'static str {
         Commands::Create { .. } => "create",
         Commands::Stamp { .. } => "stamp",
         Commands::Accept { .. } => "accept",
+        Commands::Lint(_) => "lint",
         Commands::Check => "check",
         Commands::Verify { .. } => "verify",
         Commands::Adopt => "adopt",

@@ -27,6 +27,7 @@ pub mod directory;
 pub mod drift;
 pub mod error;
 pub mod ledger;
+pub mod lint;
 pub mod lock;
 pub mod migrator;
 pub mod models;

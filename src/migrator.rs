@@ -40,6 +40,17 @@ pub trait Observer {
     fn plan_ready(&mut self, _steps: usize) {}
     /// A step finished.
     fn step_done(&mut self, _report: &StepReport) {}
+    /// The plan is about to run on a database in `status` (under the lock,
+    /// nothing run yet); an error refuses the whole run. The CLI's lint
+    /// gate lives here.
+    fn before_run(
+        &mut self,
+        _conn: &mut PgConnection,
+        _plan: &Plan<'_>,
+        _status: &Status,
+    ) -> Result<()> {
+        Ok(())
+    }
 }
 
 /// An observer that ignores everything.
@@ -150,6 +161,7 @@ pub fn run_and_report(
         if !ledger.exists && other_relations {
             refuse_unmanaged_schema(conn)?;
         }
+        observer.before_run(conn, &plan, &status)?;
         // Sent with the first migration rather than on its own.
         let prelude = format!("{WATCH_FOR_CLIENT_DEATH_SQL}{}", prelude_sql(set, &ledger));
         let steps = execute(conn, &plan, options, prelude, observer)?;

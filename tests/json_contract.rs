@@ -163,6 +163,7 @@ fn every_command_prints_the_documented_json() {
     check("history", json(&p, &db, &["history", "--verbose"], 0));
     check("show", json(&p, &db, &["show", "head", "--down"], 0));
     check("check", json(&p, &db, &["check"], 0));
+    check("lint", json(&p, &db, &["lint", "--all"], 0));
     check("verify", json(&p, &db, &["verify"], 0));
     check("downgrade", json(&p, &db, &["downgrade"], 0));
     check("redo", json(&p, &db, &["redo"], 0));

@@ -1,0 +1,349 @@
+//! `lint`, the lint gate of `upgrade`, and the lint section of `check`:
+//! the CLI around the engine in [`ragchat_migrate::lint`].
+
+use super::{Connected, Context};
+use crate::cli::LintArgs;
+use crate::output::{Printer, ProgressPrinter, Style};
+use diesel::{PgConnection, RunQueryDsl};
+use ragchat_migrate::error::{Error, Result};
+use ragchat_migrate::ledger;
+use ragchat_migrate::lint::{self, fix, render, LintConfig, LintReport, PgVersion};
+use ragchat_migrate::migrator::{Observer, StepReport};
+use ragchat_migrate::plan::{Direction, Plan, Status};
+use ragchat_migrate::source::{MigrationScript, MigrationSet, Source};
+use ragchat_migrate::target::resolve_revision;
+use serde_json::json;
+
+/// Which migrations `lint` looks at.
+enum Selection {
+    Pending,
+    All,
+    Range(String, String),
+    Since(String),
+}
+
+impl Context {
+    /// The migrations directory as finding paths show it.
+    pub(super) fn lint_location(&self) -> String {
+        match &self.global.migrations_dir {
+            Some(dir) => dir.display().to_string().trim_end_matches('/').to_string(),
+            None => "migrations".to_string(),
+        }
+    }
+
+    pub(super) fn lint(&self, args: &LintArgs) -> Result<u8> {
+        let mut config = LintConfig::load(args.config.as_deref())?;
+        let flag_pg = args
+            .pg_version
+            .as_deref()
+            .map(PgVersion::parse)
+            .transpose()?;
+        let selection = match (&args.range, args.all, &args.since) {
+            (Some(range), _, _) => {
+                let (from, to) = range.split_once(':').ok_or_else(|| {
+                    Error::Usage(format!(
+                        "bad range `{range}`; fix: write FROM:TO, e.g. 2025-10:head or :20251021000000"
+                    ))
+                })?;
+                Selection::Range(from.to_string(), to.to_string())
+            }
+            (None, true, _) => Selection::All,
+            (None, false, Some(since)) => Selection::Since(since.clone()),
+            (None, false, None) => Selection::Pending,
+        };
+        // --fix edits files, so it needs them on disk, not embedded.
+        let (source, location) = if args.fix {
+            let dir = self.migrations_dir_for_create()?;
+            let shown = dir.display().to_string();
+            (Source::Directory(dir), shown)
+        } else {
+            (self.source(), self.lint_location())
+        };
+        let set = MigrationSet::load(&source)?;
+        let fixed_range = select(&set, &selection)?;
+        let mut db = match (&selection, args.fix) {
+            (Selection::Pending, _) | (_, true) => Some(self.connect()?),
+            _ => None,
+        };
+        let status = match db.as_mut() {
+            Some(db) => Some(Status::new(
+                &set,
+                &ledger::observe(&mut db.conn, ledger::Detail::Versions)?.ledger,
+            )),
+            None => None,
+        };
+        let indexes: Vec<usize> = match (&selection, &status) {
+            (Selection::Pending, Some(status)) => status.pending().collect(),
+            _ => fixed_range,
+        };
+        let server_pg = db.as_mut().and_then(|db| server_version(&mut db.conn));
+        config.pg_version = flag_pg
+            .or(server_pg)
+            .or(config.file_pg_version)
+            .unwrap_or_default();
+        let report = lint_indexes(&set, &indexes, &location, &config);
+        if args.fix {
+            let applied: Vec<&str> = status
+                .iter()
+                .flat_map(|s| s.applied())
+                .map(|i| set.all()[i].dir_name.as_str())
+                .collect();
+            return self.fix(&source, &location, &config, &indexes, &applied, report);
+        }
+        print_report(&self.printer, &report, None);
+        Ok(report.exit_code())
+    }
+
+    /// Writes the fixes of `report` into pending migrations, then lints them
+    /// again and reports what is left.
+    fn fix(
+        &self,
+        source: &Source,
+        location: &str,
+        config: &LintConfig,
+        indexes: &[usize],
+        applied_dirs: &[&str],
+        report: LintReport,
+    ) -> Result<u8> {
+        if let Some(failure) = report.parse_failures().next() {
+            print_report(&self.printer, &report, None);
+            return Err(Error::Usage(format!(
+                "nothing fixed: {} cannot be parsed ({}:{}); fix the SQL first",
+                failure.file, failure.line, failure.column
+            )));
+        }
+        let plans: Vec<fix::FixPlan> = report.files.iter().filter_map(fix::plan).collect();
+        let applied: Vec<&str> = plans
+            .iter()
+            .filter(|p| applied_dirs.contains(&p.migration.as_str()))
+            .map(|p| p.migration.as_str())
+            .collect();
+        if !applied.is_empty() {
+            return Err(Error::Usage(format!(
+                "refusing to --fix applied migration(s): {}; their checksums are recorded, and \
+                 every database that has them would refuse the edited file\n  fix: write the \
+                 change as a new migration (`create NAME`), or lint only pending ones (drop \
+                 --all / the range / --since)",
+                applied.join(", ")
+            )));
+        }
+        let mut changed = Vec::new();
+        for plan in &plans {
+            let dir = std::path::Path::new(location).join(&plan.migration);
+            if !plan.applied.is_empty() {
+                fix::write(&dir, plan)?;
+            }
+            changed.push(json!({
+                "migration": plan.migration,
+                "file": plan.file,
+                "applied": plan.applied,
+                "skipped": plan.skipped,
+                "run_in_transaction_false": plan.make_non_transactional,
+            }));
+            for line in &plan.applied {
+                self.printer.line(format!(
+                    "{} {}:{line}",
+                    self.printer.paint("fixed", Style::Good),
+                    plan.file
+                ));
+            }
+            if plan.make_non_transactional {
+                self.printer.line(format!(
+                    "{} {location}/{}/metadata.toml: run_in_transaction = false (CONCURRENTLY \
+                     cannot run in a transaction)",
+                    self.printer.paint("fixed", Style::Good),
+                    plan.migration
+                ));
+            }
+            for line in &plan.skipped {
+                self.printer.line(format!("not fixed {}:{line}", plan.file));
+            }
+        }
+        if plans.is_empty() {
+            self.printer
+                .line("nothing to fix: no finding carries a suggested fix");
+        }
+        let set = MigrationSet::load(source)?;
+        let after = lint_indexes(&set, indexes, location, config);
+        print_report(&self.printer, &after, Some(changed));
+        Ok(after.exit_code())
+    }
+
+    /// Lint findings for `check`: those of the pending migrations.
+    pub(super) fn lint_for_check(
+        &self,
+        pending: &[&MigrationScript],
+        db: &mut Connected,
+    ) -> Result<LintReport> {
+        let mut config = LintConfig::load(None)?;
+        config.pg_version = server_version(&mut db.conn)
+            .or(config.file_pg_version)
+            .unwrap_or_default();
+        Ok(lint::lint_migrations(
+            pending.iter().copied(),
+            &self.lint_location(),
+            &config,
+        ))
+    }
+}
+
+/// The indexes `selection` names (all of them for `Pending`, which the
+/// ledger narrows later); checked before anything connects.
+fn select(set: &MigrationSet, selection: &Selection) -> Result<Vec<usize>> {
+    let n = set.len();
+    let after = |side: &str, empty_is: usize| -> Result<usize> {
+        match side.trim() {
+            "" => Ok(empty_is),
+            "base" => Ok(0),
+            "head" => Ok(n),
+            revision => resolve_revision(set, revision).map(|i| i + 1),
+        }
+    };
+    Ok(match selection {
+        Selection::Pending | Selection::All => (0..n).collect(),
+        Selection::Range(from, to) => {
+            let (from, to) = (after(from, 0)?, after(to, n)?);
+            if from > to {
+                return Err(Error::Usage(
+                    "empty range: FROM is newer than TO; fix: write the older one first".into(),
+                ));
+            }
+            (from..to).collect()
+        }
+        Selection::Since(since) => match resolve_revision(set, since) {
+            Ok(i) => (i + 1..n).collect(),
+            Err(_) if !since.is_empty() && since.bytes().all(|b| b.is_ascii_digit()) => (0..n)
+                .filter(|&i| {
+                    let v = &set.all()[i].version;
+                    (v.len(), v.as_str()) > (since.len(), since.as_str())
+                })
+                .collect(),
+            Err(e) => return Err(e),
+        },
+    })
+}
+
+fn lint_indexes(
+    set: &MigrationSet,
+    indexes: &[usize],
+    location: &str,
+    config: &LintConfig,
+) -> LintReport {
+    lint::lint_migrations(indexes.iter().map(|&i| &set.all()[i]), location, config)
+}
+
+/// The connected server's version, when it can be read.
+fn server_version(conn: &mut PgConnection) -> Option<PgVersion> {
+    let num: String = diesel::select(diesel::dsl::sql::<diesel::sql_types::Text>(
+        "current_setting('server_version_num')",
+    ))
+    .get_result(conn)
+    .ok()?;
+    num.trim().parse().ok().map(PgVersion::from_server_num)
+}
+
+/// Prints the report: the findings in compiler style and a summary, or one
+/// JSON document (with the fixes made, after `--fix`).
+fn print_report(printer: &Printer, report: &LintReport, fixed: Option<Vec<serde_json::Value>>) {
+    if printer.json_mode() {
+        let mut doc = render::json(report);
+        if let Some(fixed) = fixed {
+            doc["fixed"] = json!(fixed);
+        }
+        doc["exit_code"] = json!(report.exit_code());
+        doc["ok"] = json!(report.exit_code() == 0);
+        printer.json(&doc);
+    } else {
+        printer.line(render::text(report, printer.color));
+    }
+}
+
+/// The `upgrade` observer with the lint gate: when the database already has
+/// applied migrations (a live database receiving new work), the migrations
+/// about to run are linted under the lock before any runs. Error-level
+/// findings refuse the run (exit 3); warnings are printed and it goes on.
+/// From base nothing is linted, so a fresh database pays nothing.
+/// With `enabled` false (`--no-lint`, or not an upgrade) it only passes
+/// the events on.
+pub(super) struct Gate<'p> {
+    inner: &'p mut ProgressPrinter,
+    location: String,
+    enabled: bool,
+}
+
+impl<'p> Gate<'p> {
+    pub(super) fn new(inner: &'p mut ProgressPrinter, location: String, enabled: bool) -> Self {
+        Gate {
+            inner,
+            location,
+            enabled,
+        }
+    }
+}
+
+impl Observer for Gate<'_> {
+    fn waiting_for_lock(&mut self, holder_pid: Option<i32>) {
+        self.inner.waiting_for_lock(holder_pid);
+    }
+
+    fn plan_ready(&mut self, steps: usize) {
+        self.inner.plan_ready(steps);
+    }
+
+    fn step_done(&mut self, report: &StepReport) {
+        self.inner.step_done(report);
+    }
+
+    fn before_run(
+        &mut self,
+        conn: &mut PgConnection,
+        plan: &Plan<'_>,
+        status: &Status,
+    ) -> Result<()> {
+        let live = status.applied().next().is_some() || !status.unknown.is_empty();
+        let ups: Vec<&MigrationScript> = plan
+            .steps
+            .iter()
+            .filter(|s| s.direction == Direction::Up)
+            .map(|s| s.migration)
+            .collect();
+        if !self.enabled || !live || ups.is_empty() {
+            return Ok(());
+        }
+        let mut config = LintConfig::load(None)?;
+        config.pg_version = server_version(conn)
+            .or(config.file_pg_version)
+            .unwrap_or_default();
+        let report = lint::lint_migrations(ups, &self.location, &config);
+        let printer = self.inner.printer;
+        if report.files.is_empty() {
+            return Ok(());
+        }
+        printer.note(render::text(
+            &report,
+            printer.color && std::io::IsTerminal::is_terminal(&std::io::stderr()),
+        ));
+        for failure in report.parse_failures() {
+            printer.note(format!(
+                "warning: {}:{}:{} was not linted (Squawk cannot parse it); upgrading anyway",
+                failure.file, failure.line, failure.column
+            ));
+        }
+        let errors: Vec<String> = report
+            .findings()
+            .filter(|f| f.level == lint::Level::Error)
+            .map(|f| format!("  {}:{}:{} {}", f.file, f.line, f.column, f.rule))
+            .collect();
+        if errors.is_empty() {
+            return Ok(());
+        }
+        Err(Error::LintRefused(format!(
+            "refusing to upgrade: {} error-level lint finding(s) in migrations about to run on a \
+             database that already has applied migrations:\n{}\n  fix: make the migration safe \
+             (see the help above and docs/lint.md), accept a finding with `-- squawk-ignore \
+             RULE` above its statement or in .squawk.toml, or pass --no-lint",
+            errors.len(),
+            errors.join("\n")
+        )))
+    }
+}

@@ -1,0 +1,285 @@
+//! Lints migrations for locking and data-loss hazards with Squawk's rules
+//! (`squawk-linter`), in the context the migrator will run them in: inside
+//! a transaction or not (`run_in_transaction`), against a given PostgreSQL
+//! version, with the rules a `.squawk.toml` selects.
+//!
+//! Each `up.sql` is parsed once and linted as a whole file, so a table
+//! created earlier in the same migration counts as new (Squawk tracks that
+//! itself). The engine touches no database and no file: it works on the
+//! [`MigrationScript`]s the caller already read.
+
+pub mod config;
+mod enum_value;
+pub mod fix;
+pub mod render;
+
+use crate::source::MigrationScript;
+pub use config::{Level, LintConfig, PgVersion};
+use serde::Serialize;
+use squawk_linter::{Fix, Linter, Rule};
+use squawk_syntax::SourceFile;
+use std::ops::Range;
+
+/// A Squawk (rowan) text range as byte offsets.
+macro_rules! to_range {
+    ($range:expr) => {{
+        let r = $range;
+        usize::from(r.start())..usize::from(r.end())
+    }};
+}
+pub(crate) use to_range;
+
+/// One finding of a rule in one migration file.
+#[derive(Debug, Clone, Serialize)]
+pub struct Finding {
+    /// The migration directory name.
+    pub migration: String,
+    /// The file as a path a user can open, e.g. `migrations/<dir>/up.sql`.
+    pub file: String,
+    /// 1-based line of the start of the finding.
+    pub line: usize,
+    /// 1-based column (in characters) of the start of the finding.
+    pub column: usize,
+    /// Squawk's rule name, e.g. `require-concurrent-index-creation`.
+    pub rule: String,
+    /// `error` (refused by the upgrade gate) or `warning`.
+    pub level: Level,
+    /// Squawk's message.
+    pub message: String,
+    /// Squawk's help text, when the rule has one.
+    pub help: Option<String>,
+    /// The title of Squawk's suggested fix, when the rule has one.
+    pub fix: Option<String>,
+    /// Byte range of the statement part the finding points at.
+    #[serde(skip)]
+    pub range: Range<usize>,
+    /// The fix's edits.
+    #[serde(skip)]
+    pub edits: Option<Fix>,
+}
+
+/// A migration file Squawk's parser cannot read.
+#[derive(Debug, Clone, Serialize)]
+pub struct ParseFailure {
+    /// The migration directory name.
+    pub migration: String,
+    /// The file as a path a user can open.
+    pub file: String,
+    /// 1-based line of the first syntax error.
+    pub line: usize,
+    /// 1-based column of the first syntax error.
+    pub column: usize,
+    /// The parser's message.
+    pub message: String,
+    /// Byte range of the error.
+    #[serde(skip)]
+    pub range: Range<usize>,
+}
+
+/// The findings of one migration file, with its text for the excerpts.
+#[derive(Debug, Clone)]
+pub struct FileReport {
+    /// The migration directory name.
+    pub migration: String,
+    /// The file's path as shown to the user.
+    pub file: String,
+    /// The linted text.
+    pub sql: String,
+    /// Whether it was linted as running inside a transaction.
+    pub in_transaction: bool,
+    /// Findings, in file order.
+    pub findings: Vec<Finding>,
+    /// Set when the file could not be parsed (then there are no findings).
+    pub parse_failure: Option<ParseFailure>,
+}
+
+/// The result of linting a list of migrations. Files without findings are
+/// counted, not kept.
+#[derive(Debug, Clone, Default)]
+pub struct LintReport {
+    /// Files with findings or parse failures, oldest migration first.
+    pub files: Vec<FileReport>,
+    /// How many migrations were linted.
+    pub linted: usize,
+    /// The PostgreSQL version the rules assumed.
+    pub pg_version: String,
+}
+
+impl LintReport {
+    /// Every finding, in migration and file order.
+    pub fn findings(&self) -> impl Iterator<Item = &Finding> {
+        self.files.iter().flat_map(|f| f.findings.iter())
+    }
+
+    /// Every parse failure.
+    pub fn parse_failures(&self) -> impl Iterator<Item = &ParseFailure> {
+        self.files.iter().filter_map(|f| f.parse_failure.as_ref())
+    }
+
+    /// Findings at error level.
+    pub fn errors(&self) -> usize {
+        self.findings().filter(|f| f.level == Level::Error).count()
+    }
+
+    /// Findings at warning level.
+    pub fn warnings(&self) -> usize {
+        self.findings()
+            .filter(|f| f.level == Level::Warning)
+            .count()
+    }
+
+    /// The `lint` exit code: 2 when a file could not be parsed, 3 with
+    /// error-level findings, else 0.
+    pub fn exit_code(&self) -> u8 {
+        if self.parse_failures().next().is_some() {
+            2
+        } else if self.errors() > 0 {
+            3
+        } else {
+            0
+        }
+    }
+}
+
+/// Lints `up.sql` of each migration. `location` is the migrations
+/// directory as shown in paths (e.g. `migrations`).
+pub fn lint_migrations<'m>(
+    migrations: impl IntoIterator<Item = &'m MigrationScript>,
+    location: &str,
+    config: &LintConfig,
+) -> LintReport {
+    // squawk-linter 2.68 keeps a linter's findings from one file to the
+    // next, so each file gets a fresh one built from the same rule set.
+    let template = config.linter();
+    let mut report = LintReport {
+        pg_version: config.pg_version.to_string(),
+        ..LintReport::default()
+    };
+    for migration in migrations {
+        let file = format!("{location}/{}/up.sql", migration.dir_name);
+        if config.path_excluded(&file) {
+            continue;
+        }
+        report.linted += 1;
+        let mut linter = Linter::from(template.rules.iter().copied());
+        linter.settings = template.settings.clone();
+        if let Some(file_report) = lint_one(&mut linter, migration, file, config) {
+            report.files.push(file_report);
+        }
+    }
+    report
+}
+
+/// Lints one migration; `None` when it is clean.
+fn lint_one(
+    linter: &mut Linter,
+    migration: &MigrationScript,
+    file: String,
+    config: &LintConfig,
+) -> Option<FileReport> {
+    let sql = migration.up_sql.as_str();
+    let mut report = FileReport {
+        migration: migration.dir_name.clone(),
+        file,
+        sql: String::new(),
+        in_transaction: migration.run_in_transaction,
+        findings: Vec::new(),
+        parse_failure: None,
+    };
+    let parse = SourceFile::parse(sql);
+    if let Some(error) = parse.errors().first() {
+        let range = to_range!(error.range());
+        let (line, column) = line_col(sql, range.start);
+        report.parse_failure = Some(ParseFailure {
+            migration: report.migration.clone(),
+            file: report.file.clone(),
+            line,
+            column,
+            message: error.message().to_string(),
+            range,
+        });
+        report.sql = sql.to_string();
+        return Some(report);
+    }
+    linter.settings.assume_in_transaction = migration.run_in_transaction;
+    let mut violations = linter.lint(&parse, sql);
+    // Squawk reports an ignore comment naming our own rule as unknown.
+    violations
+        .retain(|v| !(v.code == Rule::UnusedIgnore && v.message.contains(enum_value::RULE_NAME)));
+    let mut found: Vec<Finding> = violations
+        .into_iter()
+        .map(|v| {
+            let rule = v.code.to_string();
+            finding(
+                &report,
+                sql,
+                rule,
+                config,
+                to_range!(v.text_range),
+                v.message,
+            )
+            .with_help(v.help, v.fix)
+        })
+        .collect();
+    if config.enabled(enum_value::RULE_NAME) {
+        for (range, message, help) in enum_value::check(
+            &parse,
+            linter.settings.assume_in_transaction,
+            config.pg_version,
+        ) {
+            let rule = enum_value::RULE_NAME.to_string();
+            found.push(
+                finding(&report, sql, rule, config, range, message).with_help(Some(help), None),
+            );
+        }
+    }
+    if found.is_empty() {
+        return None;
+    }
+    found.sort_by_key(|f| f.range.start);
+    report.findings = found;
+    report.sql = sql.to_string();
+    Some(report)
+}
+
+fn finding(
+    file: &FileReport,
+    sql: &str,
+    rule: String,
+    config: &LintConfig,
+    range: Range<usize>,
+    message: String,
+) -> Finding {
+    let (line, column) = line_col(sql, range.start);
+    Finding {
+        migration: file.migration.clone(),
+        file: file.file.clone(),
+        line,
+        column,
+        level: config.level_of(&rule),
+        rule,
+        message,
+        help: None,
+        fix: None,
+        range,
+        edits: None,
+    }
+}
+
+impl Finding {
+    fn with_help(mut self, help: Option<String>, fix: Option<Fix>) -> Self {
+        self.help = help;
+        self.fix = fix.as_ref().map(|f| f.title.to_string());
+        self.edits = fix;
+        self
+    }
+}
+
+/// 1-based line and column (in characters) of byte `offset` in `text`.
+pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = &text[..offset];
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let line = before.bytes().filter(|b| *b == b'\n').count() + 1;
+    (line, before[line_start..].chars().count() + 1)
+}
