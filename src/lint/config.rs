@@ -47,7 +47,8 @@ pub const ERROR_RULES: &[&str] = &[
     "ban-drop-column",
     "ban-truncate-cascade",
     "ban-duplicate-column-assignments",
-    super::enum_value::RULE_NAME,
+    super::context::RULE_NAME,
+    super::context::CONCURRENTLY_RULE,
 ];
 
 /// How serious a finding is.
@@ -275,13 +276,13 @@ impl LintConfig {
 }
 
 fn check_rule_name(name: &str) -> std::result::Result<(), String> {
-    if name.parse::<Rule>().is_ok() || name == super::enum_value::RULE_NAME {
+    if name.parse::<Rule>().is_ok() || super::context::OWN_RULES.contains(&name) {
         return Ok(());
     }
     Err(format!(
         "unknown rule `{name}`; fix: use a rule name from https://squawkhq.com/docs/rules \
-         (or `{}`)",
-        super::enum_value::RULE_NAME
+         (or one of {})",
+        super::context::OWN_RULES.join(", ")
     ))
 }
 

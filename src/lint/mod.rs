@@ -9,7 +9,7 @@
 //! [`MigrationScript`]s the caller already read.
 
 pub mod config;
-mod enum_value;
+mod context;
 pub mod fix;
 pub mod render;
 
@@ -203,9 +203,10 @@ fn lint_one(
     }
     linter.settings.assume_in_transaction = migration.run_in_transaction;
     let mut violations = linter.lint(&parse, sql);
-    // Squawk reports an ignore comment naming our own rule as unknown.
-    violations
-        .retain(|v| !(v.code == Rule::UnusedIgnore && v.message.contains(enum_value::RULE_NAME)));
+    // Squawk reports an ignore comment naming one of our rules as unknown.
+    violations.retain(|v| {
+        v.code != Rule::UnusedIgnore || !context::OWN_RULES.iter().any(|r| v.message.contains(r))
+    });
     let mut found: Vec<Finding> = violations
         .into_iter()
         .map(|v| {
@@ -221,17 +222,15 @@ fn lint_one(
             .with_help(v.help, v.fix)
         })
         .collect();
-    if config.enabled(enum_value::RULE_NAME) {
-        for (range, message, help) in enum_value::check(
-            &parse,
-            linter.settings.assume_in_transaction,
-            config.pg_version,
-        ) {
-            let rule = enum_value::RULE_NAME.to_string();
-            found.push(
-                finding(&report, sql, rule, config, range, message).with_help(Some(help), None),
-            );
-        }
+    let in_transaction = linter.settings.assume_in_transaction;
+    let enabled = |rule: &str| config.enabled(rule) && rule_runs(linter, rule);
+    for (rule, range, message, help) in
+        context::check(&parse, in_transaction, config.pg_version, enabled)
+    {
+        found.push(
+            finding(&report, sql, rule.to_string(), config, range, message)
+                .with_help(Some(help), None),
+        );
     }
     if found.is_empty() {
         return None;
@@ -264,6 +263,12 @@ fn finding(
         range,
         edits: None,
     }
+}
+
+/// Squawk's own rules run when its linter has them; ours unless excluded.
+fn rule_runs(linter: &Linter, rule: &str) -> bool {
+    rule.parse::<Rule>()
+        .map_or(true, |r| linter.rules.contains(&r))
 }
 
 impl Finding {
