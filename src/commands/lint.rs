@@ -175,6 +175,9 @@ impl Context {
         pending: &[&MigrationScript],
         db: &mut Connected,
     ) -> Result<LintReport> {
+        if pending.is_empty() {
+            return Ok(LintReport::default());
+        }
         let mut config = LintConfig::load(None)?;
         config.pg_version = server_version(&mut db.conn)
             .or(config.file_pg_version)

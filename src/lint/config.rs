@@ -345,6 +345,26 @@ mod tests {
     }
 
     #[test]
+    fn levels_and_paths_come_from_the_file() {
+        let text = "excluded_paths = [\"migrations/2019-*/up.sql\"]\npg_version = \"11\"\n\
+                    [ragchat-migrate]\nwarning = [\"ban-drop-column\"]\nerror = [\"prefer-robust-stmts\"]\n";
+        let config = LintConfig::from_toml(text, Path::new(".squawk.toml")).unwrap();
+        assert_eq!(config.level_of("ban-drop-column"), Level::Warning);
+        assert_eq!(config.level_of("prefer-robust-stmts"), Level::Error);
+        assert_eq!(config.level_of("changing-column-type"), Level::Error);
+        assert_eq!(config.level_of("prefer-text-field"), Level::Warning);
+        assert_eq!(
+            config.file_pg_version,
+            Some(PgVersion {
+                major: 11,
+                minor: 0
+            })
+        );
+        assert!(config.path_excluded("/abs/migrations/2019-01-01-000000_x/up.sql"));
+        assert!(!config.path_excluded("/abs/migrations/2020-01-01-000000_x/up.sql"));
+    }
+
+    #[test]
     fn globs() {
         assert!(glob_match(
             "migrations/*_old/*",

@@ -163,11 +163,38 @@ pub fn lint_migrations<'m>(
         report.linted += 1;
         let mut linter = Linter::from(template.rules.iter().copied());
         linter.settings = template.settings.clone();
-        if let Some(file_report) = lint_one(&mut linter, migration, file, config) {
-            report.files.push(file_report);
+        // A bug in Squawk on one odd file must not take the whole run down:
+        // that file is reported as not linted, like a parse failure.
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            lint_one(&mut linter, migration, file.clone(), config)
+        }));
+        match outcome {
+            Ok(Some(file_report)) => report.files.push(file_report),
+            Ok(None) => {}
+            Err(_) => report.files.push(crashed(migration, file)),
         }
     }
     report
+}
+
+/// The report of a file on which squawk-linter panicked.
+fn crashed(migration: &MigrationScript, file: String) -> FileReport {
+    FileReport {
+        migration: migration.dir_name.clone(),
+        parse_failure: Some(ParseFailure {
+            migration: migration.dir_name.clone(),
+            file: file.clone(),
+            line: 1,
+            column: 1,
+            message: "squawk-linter failed on this file (a bug in Squawk); it was not linted"
+                .to_string(),
+            range: 0..0,
+        }),
+        file,
+        sql: migration.up_sql.clone(),
+        in_transaction: migration.run_in_transaction,
+        findings: Vec::new(),
+    }
 }
 
 /// Lints one migration; `None` when it is clean.
@@ -282,7 +309,10 @@ impl Finding {
 
 /// 1-based line and column (in characters) of byte `offset` in `text`.
 pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let offset = offset.min(text.len());
+    let mut offset = offset.min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
     let before = &text[..offset];
     let line_start = before.rfind('\n').map_or(0, |i| i + 1);
     let line = before.bytes().filter(|b| *b == b'\n').count() + 1;
