@@ -304,13 +304,16 @@ impl Observer for Gate<'_> {
         status: &Status,
     ) -> Result<()> {
         let live = status.applied().next().is_some() || !status.unknown.is_empty();
+        if !self.enabled || !live {
+            return Ok(());
+        }
         let ups: Vec<&MigrationScript> = plan
             .steps
             .iter()
             .filter(|s| s.direction == Direction::Up)
             .map(|s| s.migration)
             .collect();
-        if !self.enabled || !live || ups.is_empty() {
+        if ups.is_empty() {
             return Ok(());
         }
         let mut config = LintConfig::load(None)?;
