@@ -47,6 +47,7 @@ const IDLE_GLOBALS: &[(&str, &[&str])] = &[
     ("show", &["lock_timeout", "ddl_lock_timeout"]),
     ("check", &["lock_timeout", "ddl_lock_timeout"]),
     ("verify", &["lock_timeout", "ddl_lock_timeout"]),
+    ("lint", &["lock_timeout", "ddl_lock_timeout"]),
     // Take the lock, but run no migration SQL.
     ("stamp", &["ddl_lock_timeout"]),
     ("accept", &["ddl_lock_timeout"]),
