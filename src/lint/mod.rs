@@ -142,25 +142,60 @@ impl LintReport {
 }
 
 /// Lints `up.sql` of each migration. `location` is the migrations
-/// directory as shown in paths (e.g. `migrations`).
+/// directory as shown in paths (e.g. `migrations`). Long lists are split
+/// over the machine's cores; the report keeps the migrations' order.
 pub fn lint_migrations<'m>(
     migrations: impl IntoIterator<Item = &'m MigrationScript>,
     location: &str,
     config: &LintConfig,
 ) -> LintReport {
-    // squawk-linter 2.68 keeps a linter's findings from one file to the
-    // next, so each file gets a fresh one built from the same rule set.
-    let template = config.linter();
+    let migrations: Vec<&MigrationScript> = migrations.into_iter().collect();
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+    let per_thread = migrations.len().div_ceil(threads).max(PER_THREAD_MIN);
+    let parts: Vec<(usize, Vec<FileReport>)> = if migrations.len() <= PER_THREAD_MIN {
+        vec![lint_chunk(&migrations, location, config)]
+    } else {
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = migrations
+                .chunks(per_thread)
+                .map(|chunk| scope.spawn(move || lint_chunk(chunk, location, config)))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+                .collect()
+        })
+    };
     let mut report = LintReport {
         pg_version: config.pg_version.to_string(),
         ..LintReport::default()
     };
+    for (linted, files) in parts {
+        report.linted += linted;
+        report.files.extend(files);
+    }
+    report
+}
+
+/// Below this many migrations a second thread costs more than it saves.
+const PER_THREAD_MIN: usize = 64;
+
+/// Lints a run of migrations on this thread: (how many, files with findings).
+fn lint_chunk(
+    migrations: &[&MigrationScript],
+    location: &str,
+    config: &LintConfig,
+) -> (usize, Vec<FileReport>) {
+    // squawk-linter 2.68 keeps a linter's findings from one file to the
+    // next, so each file gets a fresh one built from the same rule set.
+    let template = config.linter();
+    let (mut linted, mut files) = (0, Vec::new());
     for migration in migrations {
         let file = format!("{location}/{}/up.sql", migration.dir_name);
         if config.path_excluded(&file) {
             continue;
         }
-        report.linted += 1;
+        linted += 1;
         let mut linter = Linter::from(template.rules.iter().copied());
         linter.settings = template.settings.clone();
         // A bug in Squawk on one odd file must not take the whole run down:
@@ -169,12 +204,12 @@ pub fn lint_migrations<'m>(
             lint_one(&mut linter, migration, file.clone(), config)
         }));
         match outcome {
-            Ok(Some(file_report)) => report.files.push(file_report),
+            Ok(Some(file_report)) => files.push(file_report),
             Ok(None) => {}
-            Err(_) => report.files.push(crashed(migration, file)),
+            Err(_) => files.push(crashed(migration, file)),
         }
     }
-    report
+    (linted, files)
 }
 
 /// The report of a file on which squawk-linter panicked.
@@ -317,4 +352,51 @@ pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let line_start = before.rfind('\n').map_or(0, |i| i + 1);
     let line = before.bytes().filter(|b| *b == b'\n').count() + 1;
     (line, before[line_start..].chars().count() + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn script(i: usize, sql: &str) -> MigrationScript {
+        MigrationScript {
+            version: format!("2030{i:010}"),
+            dir_name: format!("2030-{i:010}_m"),
+            up_sql: sql.to_string(),
+            down_sql: None,
+            run_in_transaction: true,
+            up_sha256: String::new(),
+            down_sha256: None,
+        }
+    }
+
+    #[test]
+    fn long_lists_keep_their_order_and_every_finding_across_threads() {
+        let scripts: Vec<MigrationScript> = (0..300)
+            .map(|i| {
+                if i % 3 == 0 {
+                    script(i, "\nCREATE INDEX i ON t (a);")
+                } else {
+                    script(i, "SELECT 1;")
+                }
+            })
+            .collect();
+        let report = lint_migrations(&scripts, "migrations", &LintConfig::default());
+        assert_eq!(report.linted, 300);
+        assert_eq!(report.files.len(), 100);
+        assert_eq!(report.errors(), 100);
+        let order: Vec<&str> = report.files.iter().map(|f| f.migration.as_str()).collect();
+        let mut sorted = order.clone();
+        sorted.sort();
+        assert_eq!(order, sorted);
+        let first = report.findings().next().unwrap();
+        assert_eq!((first.line, first.column), (2, 1));
+        assert_eq!(first.file, "migrations/2030-0000000000_m/up.sql");
+    }
+
+    #[test]
+    fn line_and_column_count_characters() {
+        assert_eq!(line_col("ab\ncé d", 7), (2, 4));
+        assert_eq!(line_col("x", 99), (1, 2));
+    }
 }
