@@ -101,6 +101,8 @@ pub struct LintReport {
     pub files: Vec<FileReport>,
     /// How many migrations were linted.
     pub linted: usize,
+    /// How many were skipped by `excluded_paths`.
+    pub excluded: usize,
     /// The PostgreSQL version the rules assumed.
     pub pg_version: String,
 }
@@ -152,7 +154,7 @@ pub fn lint_migrations<'m>(
     let migrations: Vec<&MigrationScript> = migrations.into_iter().collect();
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
     let per_thread = migrations.len().div_ceil(threads).max(PER_THREAD_MIN);
-    let parts: Vec<(usize, Vec<FileReport>)> = if migrations.len() <= PER_THREAD_MIN {
+    let parts: Vec<(usize, usize, Vec<FileReport>)> = if migrations.len() <= PER_THREAD_MIN {
         vec![lint_chunk(&migrations, location, config)]
     } else {
         std::thread::scope(|scope| {
@@ -170,8 +172,9 @@ pub fn lint_migrations<'m>(
         pg_version: config.pg_version.to_string(),
         ..LintReport::default()
     };
-    for (linted, files) in parts {
+    for (linted, excluded, files) in parts {
         report.linted += linted;
+        report.excluded += excluded;
         report.files.extend(files);
     }
     report
@@ -180,19 +183,21 @@ pub fn lint_migrations<'m>(
 /// Below this many migrations a second thread costs more than it saves.
 const PER_THREAD_MIN: usize = 64;
 
-/// Lints a run of migrations on this thread: (how many, files with findings).
+/// Lints a run of migrations on this thread: (linted, excluded, files with
+/// findings).
 fn lint_chunk(
     migrations: &[&MigrationScript],
     location: &str,
     config: &LintConfig,
-) -> (usize, Vec<FileReport>) {
+) -> (usize, usize, Vec<FileReport>) {
     // squawk-linter 2.68 keeps a linter's findings from one file to the
     // next, so each file gets a fresh one built from the same rule set.
     let template = config.linter();
-    let (mut linted, mut files) = (0, Vec::new());
+    let (mut linted, mut excluded, mut files) = (0, 0, Vec::new());
     for migration in migrations {
         let file = format!("{location}/{}/up.sql", migration.dir_name);
         if config.path_excluded(&file) {
+            excluded += 1;
             continue;
         }
         linted += 1;
@@ -209,7 +214,7 @@ fn lint_chunk(
             Err(_) => files.push(crashed(migration, file)),
         }
     }
-    (linted, files)
+    (linted, excluded, files)
 }
 
 /// The report of a file on which squawk-linter panicked.

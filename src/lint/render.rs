@@ -41,6 +41,9 @@ pub fn summary(report: &LintReport) -> String {
         report.linted,
         report.pg_version
     );
+    if report.excluded > 0 {
+        line.push_str(&format!("; {} excluded by excluded_paths", report.excluded));
+    }
     if failures > 0 {
         line.push_str(&format!("; {failures} file(s) could not be parsed"));
     }
@@ -102,6 +105,7 @@ pub fn json(report: &LintReport) -> Value {
     let failures: Vec<&ParseFailure> = report.parse_failures().collect();
     json!({
         "linted": report.linted,
+        "excluded": report.excluded,
         "pg_version": report.pg_version,
         "errors": report.errors(),
         "warnings": report.warnings(),
