@@ -28,9 +28,20 @@ pub struct Global {
     #[arg(long, global = true, env = "DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,
 
-    /// Read migrations from this directory instead of the embedded ones.
+    /// Read migrations from this directory. Default: the project's folder
+    /// (diesel.toml's migrations_directory, else the nearest migrations/ in
+    /// this directory or a parent), else the set embedded in the binary.
     #[arg(long, global = true, env = "MIGRATIONS_DIR")]
     pub migrations_dir: Option<PathBuf>,
+
+    /// Use the migrations embedded in the binary, even inside a project.
+    #[arg(long, global = true)]
+    pub embedded: bool,
+
+    /// Use the local PostgreSQL cluster (the default without DATABASE_URL),
+    /// also in CI, where it must be asked for.
+    #[arg(long, global = true)]
+    pub local: bool,
 
     /// Output format for commands that report state.
     #[arg(long, global = true, value_enum, default_value_t = Format::Text)]

@@ -6,12 +6,14 @@ use crate::cli::{Cli, Commands, DevAction, Global, SqlOptions};
 use crate::output::{Printer, ProgressPrinter, Style};
 use diesel::connection::SimpleConnection;
 use diesel::PgConnection;
+use ragchat_migrate::database_choice::{self, Choice};
 use ragchat_migrate::database_url::DatabaseUrl;
 use ragchat_migrate::dev::{self, LocalCluster};
 use ragchat_migrate::error::{Error, Result};
 use ragchat_migrate::ledger::{self, AppliedMigration};
 use ragchat_migrate::migrator::{self, Command, RunOptions};
 use ragchat_migrate::plan::{self, Status};
+use ragchat_migrate::project::{self, Selection};
 use ragchat_migrate::scratch::ScratchDb;
 use ragchat_migrate::script::{self, ScriptOptions};
 use ragchat_migrate::source::{MigrationScript, MigrationSet, Source};
@@ -38,6 +40,7 @@ pub fn run(cli: Cli, printer: Printer) -> Result<u8> {
     let ctx = Context {
         global: cli.global,
         printer,
+        selection: std::cell::OnceCell::new(),
     };
     match cli.command {
         Commands::Upgrade {
@@ -157,6 +160,8 @@ pub fn run(cli: Cli, printer: Printer) -> Result<u8> {
 struct Context {
     global: Global,
     printer: Printer,
+    /// Which migrations run, chosen (and announced) on first use.
+    selection: std::cell::OnceCell<Selection>,
 }
 
 /// An open connection, and the local cluster's session when that is the
@@ -168,15 +173,44 @@ struct Connected {
 }
 
 impl Context {
-    fn source(&self) -> Source {
-        match &self.global.migrations_dir {
-            Some(dir) => Source::Directory(dir.clone()),
-            None => Source::Embedded,
+    /// The migrations this command runs (see `project`), named on stderr
+    /// and in the JSON document the first time they are asked for.
+    fn source(&self) -> Result<Source> {
+        if let Some(selection) = self.selection.get() {
+            return Ok(selection.source.clone());
+        }
+        let cwd = std::env::current_dir().map_err(|e| Error::io(".", e))?;
+        let selection = Selection::choose(
+            self.global.migrations_dir.as_deref(),
+            self.global.embedded,
+            &cwd,
+        )?;
+        self.printer.note(selection.describe());
+        crate::output::set_source(selection.to_json());
+        Ok(self.selection.get_or_init(|| selection).source.clone())
+    }
+
+    /// Says once when the project's folder and the binary's set differ.
+    fn note_divergence(&self, set: &MigrationSet) {
+        if let Some(note) = self
+            .selection
+            .get()
+            .and_then(|s| project::divergence(s, set))
+        {
+            self.printer.note(note);
         }
     }
 
     fn load_set(&self) -> Result<MigrationSet> {
-        MigrationSet::load(&self.source())
+        let set = MigrationSet::load(&self.source()?)?;
+        self.note_divergence(&set);
+        Ok(set)
+    }
+
+    /// The database to use: the configured URL or the local cluster; an
+    /// empty URL, or no URL in CI, is refused (exit 2) before anything runs.
+    fn database(&self) -> Result<Choice> {
+        database_choice::choose(self.global.database_url.as_deref(), self.global.local)
     }
 
     /// Reads the migrations (by name only when `names_only`) and checks the
@@ -191,7 +225,8 @@ impl Context {
         names_only: bool,
         validate: impl FnOnce(&MigrationSet) -> Result<()> + Send,
     ) -> Result<(MigrationSet, Connected)> {
-        let source = self.source();
+        let database = self.database()?;
+        let source = self.source()?;
         let load = move || -> Result<MigrationSet> {
             let set = if names_only {
                 MigrationSet::list(&source)?
@@ -201,22 +236,21 @@ impl Context {
             validate(&set)?;
             Ok(set)
         };
-        if !self.has_database_url() {
+        if database == Choice::Local {
             let set = load()?;
+            self.note_divergence(&set);
             return Ok((set, self.connect()?));
         }
-        std::thread::scope(|scope| {
+        let (set, connected) = std::thread::scope(|scope| {
             let loading = scope.spawn(load);
             let connected = self.connect();
             let set = loading
                 .join()
                 .map_err(|_| Error::Internal("reading the migrations panicked".to_string()))??;
-            Ok((set, connected?))
-        })
-    }
-
-    fn has_database_url(&self) -> bool {
-        matches!(&self.global.database_url, Some(raw) if !raw.trim().is_empty())
+            Ok::<_, Error>((set, connected))
+        })?;
+        self.note_divergence(&set);
+        Ok((set, connected?))
     }
 
     fn run_options(
@@ -237,15 +271,12 @@ impl Context {
 
     /// The configured database, or the local cluster when none is.
     fn connect(&self) -> Result<Connected> {
-        let (url, local) = match &self.global.database_url {
-            Some(raw) if self.has_database_url() => (DatabaseUrl::parse(raw)?, None),
-            _ => {
+        let (url, local) = match self.database()? {
+            Choice::Url(raw) => (DatabaseUrl::parse(&raw)?, None),
+            Choice::Local => {
                 let cluster = LocalCluster::locate()?;
+                crate::local_notes::announce(&self.printer, &cluster, self.global.local);
                 let session = cluster.use_for_command()?;
-                self.printer.note(format!(
-                    "using the local database {} (the embedded default: no DATABASE_URL is set)",
-                    session.url()
-                ));
                 (session.url().clone(), Some(session))
             }
         };
@@ -594,16 +625,13 @@ impl Context {
             return Ok(dir.clone());
         }
         let cwd = std::env::current_dir().map_err(|e| Error::io(".", e))?;
-        cwd.ancestors()
-            .map(|d| d.join("migrations"))
-            .find(|d| d.is_dir())
-            .ok_or_else(|| {
-                Error::Usage(
-                    "no migrations/ directory here or in any parent; fix: run inside the \
+        project::folder_for_create(&cwd)?.ok_or_else(|| {
+            Error::Usage(
+                "no migrations/ directory here or in any parent; fix: run inside the \
                      project, or pass --migrations-dir"
-                        .into(),
-                )
-            })
+                    .into(),
+            )
+        })
     }
 
     fn stamp(&self, target: &Target, purge: bool, force: bool, sql: &SqlOptions) -> Result<u8> {
@@ -837,6 +865,12 @@ impl Context {
                     }
                 ));
                 p.line(format!("  data directory: {}", s.data_dir.display()));
+                if let Some(from) = &s.relocated_from {
+                    p.line(format!(
+                        "  (instead of {}, which the postgres OS user cannot reach)",
+                        from.display()
+                    ));
+                }
                 if let Some(pid) = s.pid {
                     p.line(format!("  server pid:     {pid}"));
                 }
@@ -862,8 +896,12 @@ impl Context {
                 let url = cluster.app_url().ok_or_else(|| {
                     Error::Usage("the local cluster has not been created yet; fix: run `ragchat-migrate dev start`".into())
                 })?;
+                crate::local_notes::warn_if_stopped(p, &cluster);
                 if p.json_mode() {
-                    p.json(&json!({ "database_url": url }));
+                    p.json(&json!({
+                        "database_url": url,
+                        "running": cluster.running_pid().is_some(),
+                    }));
                 } else {
                     crate::pipe::stdout(format!("{url}\n").as_bytes());
                 }

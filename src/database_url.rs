@@ -40,6 +40,7 @@ impl DatabaseUrl {
     }
 
     fn parse_unscrubbed(raw: &str) -> Result<Self> {
+        crate::secrets::register_from(raw);
         let raw = raw.trim();
         if raw.is_empty() {
             return Err(Error::InvalidUrl {
@@ -68,6 +69,9 @@ impl DatabaseUrl {
         let host = get("host").or_else(|| get("hostaddr")).unwrap_or_default();
         let port = get("port").map(|p| format!(":{p}")).unwrap_or_default();
         let user = get("user").unwrap_or_default();
+        if let Some(secret) = get("password") {
+            crate::secrets::register(&secret);
+        }
         let password = get("password").map(|_| ":***").unwrap_or_default();
         let dbname = get("dbname");
         let at = if user.is_empty() && password.is_empty() {
@@ -109,7 +113,7 @@ impl DatabaseUrl {
         use diesel::Connection;
         diesel::PgConnection::establish(&self.conninfo(timeout_secs)).map_err(|e| Error::Connect {
             url: self.masked.clone(),
-            reason: connection_reason(&e.to_string()),
+            reason: crate::secrets::mask(&connection_reason(&e.to_string())),
         })
     }
 
@@ -195,7 +199,11 @@ fn normalise_scheme(raw: &str) -> Result<String> {
 /// user info is percent-encoded here. asyncpg's `ssl=` becomes libpq's
 /// `sslmode=`.
 fn libpq_authority_and_query(rest: &str) -> String {
-    let (userinfo, after) = match rest.rfind('@') {
+    // The user info ends at the last `@` before the query string, which
+    // starts at the first `?` followed by a parameter (`?sslmode=`,
+    // `?password=`): a `?` inside a password is not followed by one.
+    let query = query_start(rest).unwrap_or(rest.len());
+    let (userinfo, after) = match rest[..query].rfind('@') {
         Some(at) => (Some(&rest[..at]), &rest[at + 1..]),
         None => (None, rest),
     };
@@ -229,6 +237,19 @@ fn libpq_authority_and_query(rest: &str) -> String {
         None => out.push_str(after),
     }
     out
+}
+
+/// Where the query string of a URL's remainder starts: the first `?` that
+/// is followed by `key=` with a key made of lowercase letters and `_`.
+fn query_start(rest: &str) -> Option<usize> {
+    rest.match_indices('?').map(|(i, _)| i).find(|&i| {
+        let after = &rest[i + 1..];
+        let key_len = after
+            .bytes()
+            .take_while(|b| b.is_ascii_lowercase() || *b == b'_')
+            .count();
+        key_len > 0 && after.as_bytes().get(key_len) == Some(&b'=')
+    })
 }
 
 /// Percent-encodes everything but unreserved characters, keeping escapes
@@ -316,27 +337,12 @@ pub(crate) fn conninfo_quote(value: &str) -> String {
     format!("'{}'", value.replace('\\', "\\\\").replace('\'', "\\'"))
 }
 
-/// Removes any password that appears in the raw input from an error text.
+/// Removes any password of the raw input, in any spelling, from an error text.
 fn scrub(message: &str, raw: &str) -> String {
-    let mut secrets = Vec::new();
-    if let Some((_, rest)) = raw.split_once("://") {
-        let authority = rest.split(['/', '?']).next().unwrap_or("");
-        if let Some((userinfo, _)) = authority.rsplit_once('@') {
-            if let Some((_, password)) = userinfo.split_once(':') {
-                secrets.push(password.to_string());
-            }
-        }
-    }
-    for token in raw.split_whitespace() {
-        if let Some(value) = token.strip_prefix("password=") {
-            secrets.push(value.trim_matches('\'').to_string());
-        }
-    }
-    let mut message = message.to_string();
-    for secret in secrets.into_iter().filter(|s| !s.is_empty()) {
-        message = message.replace(&secret, "***");
-    }
-    message
+    crate::secrets::mask_with(
+        &crate::secrets::mask(message),
+        &crate::secrets::candidates(raw),
+    )
 }
 
 /// Percent-encodes what would break a URL's authority or path.

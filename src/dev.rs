@@ -33,6 +33,9 @@ pub struct LocalCluster {
     pub server_dir: PathBuf,
     /// `.ragchat/pg/data`: the cluster.
     pub data_dir: PathBuf,
+    /// Set when `state_dir` stands in for this directory, which the server's
+    /// OS user cannot reach (running as root in a private directory).
+    pub relocated_from: Option<PathBuf>,
 }
 
 /// What `dev status` reports.
@@ -54,6 +57,9 @@ pub struct ClusterStatus {
     pub size_bytes: u64,
     /// The URL applications can use.
     pub url: Option<String>,
+    /// The directory the cluster would live in, had the server's OS user
+    /// been able to reach it.
+    pub relocated_from: Option<PathBuf>,
 }
 
 /// A command's use of the local cluster; dropping it stops the server when
@@ -91,23 +97,37 @@ impl LocalCluster {
     /// directory that has one, else in the nearest project directory (one with
     /// `migrations/`, `diesel.toml`, `Cargo.toml` or `.git`), else in the
     /// platform data directory. `RAGCHAT_DEV_DIR` overrides all of this.
+    /// Running as root, a directory the `postgres` OS user cannot reach is
+    /// replaced by a stand-in of its own (see [`crate::dev_home`]).
     pub fn locate() -> Result<Self> {
+        let natural = Self::natural_state_dir()?;
+        if std::env::var_os("RAGCHAT_DEV_DIR").is_some_and(|d| !d.is_empty()) {
+            return Ok(Self::at(natural));
+        }
+        let (dir, relocated_from) = crate::dev_home::reachable_state_dir(natural);
+        Ok(LocalCluster {
+            relocated_from,
+            ..Self::at(dir)
+        })
+    }
+
+    fn natural_state_dir() -> Result<PathBuf> {
         if let Some(dir) = std::env::var_os("RAGCHAT_DEV_DIR").filter(|d| !d.is_empty()) {
-            return Ok(Self::at(PathBuf::from(dir)));
+            return Ok(PathBuf::from(dir));
         }
         let cwd = std::env::current_dir().map_err(|e| Error::io(".", e))?;
         let ancestors: Vec<&Path> = cwd.ancestors().collect();
         if let Some(dir) = ancestors.iter().find(|d| d.join(".ragchat").is_dir()) {
-            return Ok(Self::at(dir.join(".ragchat")));
+            return Ok(dir.join(".ragchat"));
         }
         let markers = ["migrations", "diesel.toml", "Cargo.toml", ".git"];
         if let Some(dir) = ancestors
             .iter()
             .find(|d| markers.iter().any(|m| d.join(m).exists()))
         {
-            return Ok(Self::at(dir.join(".ragchat")));
+            return Ok(dir.join(".ragchat"));
         }
-        Ok(Self::at(platform_data_dir()?))
+        platform_data_dir()
     }
 
     /// The cluster whose state lives in `state_dir`.
@@ -117,12 +137,16 @@ impl LocalCluster {
             data_dir: server_dir.join("data"),
             server_dir,
             state_dir,
+            relocated_from: None,
         }
     }
 
     fn lock(&self, name: &str, arg: FlockArg) -> Result<Flock<File>> {
-        std::fs::create_dir_all(&self.state_dir)
-            .map_err(|e| Error::io(self.state_dir.display(), e))?;
+        match &self.relocated_from {
+            Some(from) => crate::dev_home::prepare_stand_in(&self.state_dir, from),
+            None => std::fs::create_dir_all(&self.state_dir),
+        }
+        .map_err(|e| Error::io(self.state_dir.display(), e))?;
         let path = self.state_dir.join(name);
         let file = File::options()
             .create(true)
@@ -240,7 +264,8 @@ impl LocalCluster {
         self.pg_ctl_stop()
     }
 
-    /// `dev destroy`: stop and delete everything under `.ragchat/pg`.
+    /// `dev destroy`: stop and delete everything it made: the cluster, its
+    /// socket directory, and the state directory with its files.
     pub fn destroy(&self) -> Result<()> {
         let _guard = self.lock("cluster.lock", FlockArg::LockExclusive)?;
         let _users_done = self.lock("in-use.lock", FlockArg::LockExclusive)?;
@@ -250,9 +275,19 @@ impl LocalCluster {
                 std::fs::remove_dir_all(&path).map_err(|e| Error::io(path.display(), e))?;
             }
         }
-        for file in ["port", "keep-running", "password"] {
+        for file in [
+            "port",
+            "keep-running",
+            "password",
+            ".gitignore",
+            crate::dev_home::ORIGIN_FILE,
+            "cluster.lock",
+            "in-use.lock",
+        ] {
             let _ = std::fs::remove_file(self.state_dir.join(file));
         }
+        // Only when nothing else is in it: RAGCHAT_DEV_DIR may hold more.
+        let _ = std::fs::remove_dir(&self.state_dir);
         Ok(())
     }
 
@@ -270,6 +305,7 @@ impl LocalCluster {
                 .map(|v| v.trim().to_string()),
             size_bytes: dir_size(&self.server_dir),
             url: self.app_url(),
+            relocated_from: self.relocated_from.clone(),
         }
     }
 

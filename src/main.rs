@@ -4,6 +4,7 @@ mod cli;
 mod commands;
 mod help;
 mod json_contract;
+mod local_notes;
 mod output;
 mod pipe;
 mod progress;
@@ -15,6 +16,7 @@ fn main() -> ExitCode {
     pipe::install_panic_hook();
     // `.env` in this directory or a parent fills in what the environment
     // lacks; the environment and then explicit flags win over it.
+    ragchat_migrate::database_choice::remember_environment();
     let env_file_problem = load_env_file();
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     let text: Vec<String> = args

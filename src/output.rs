@@ -4,7 +4,18 @@
 use crate::cli::{ColorChoice, Format, Global};
 use ragchat_migrate::migrator::{Observer, StepReport};
 use ragchat_migrate::plan::Direction;
+use ragchat_migrate::secrets::mask;
 use std::io::{IsTerminal, Write};
+use std::sync::OnceLock;
+
+/// The `source` field of every JSON document, once the command has chosen
+/// its migrations.
+static SOURCE: OnceLock<serde_json::Value> = OnceLock::new();
+
+/// Records which migrations the command uses, for its JSON document.
+pub fn set_source(source: serde_json::Value) {
+    let _ = SOURCE.set(source);
+}
 
 /// Where and how a command prints.
 #[derive(Debug, Clone, Copy)]
@@ -68,14 +79,15 @@ impl Printer {
     pub fn line(&self, text: impl AsRef<str>) {
         if !self.quiet && !self.json_mode() {
             let mut out = std::io::stdout().lock();
-            let _ = writeln!(out, "{}", text.as_ref());
+            let _ = writeln!(out, "{}", mask(text.as_ref()));
         }
     }
 
     /// A side note on stderr (not with `-q`).
     pub fn note(&self, text: impl AsRef<str>) {
         if !self.quiet {
-            let text = text.as_ref();
+            let text = mask(text.as_ref());
+            let text = text.as_str();
             match text.strip_prefix("warning:") {
                 // Coloured as `--color` says for stderr, like `error:`.
                 Some(rest) => {
@@ -93,10 +105,14 @@ impl Printer {
     /// The command's JSON document on stdout (JSON mode only).
     pub fn json(&self, value: &serde_json::Value) {
         if self.json_mode() {
+            let mut value = value.clone();
+            if let (Some(object), Some(source)) = (value.as_object_mut(), SOURCE.get()) {
+                object.entry("source").or_insert_with(|| source.clone());
+            }
             let mut out = std::io::stdout().lock();
-            let doc = crate::json_contract::finish(self.command, value);
-            let _ = serde_json::to_writer_pretty(&mut out, &doc);
-            let _ = writeln!(out);
+            let doc = crate::json_contract::finish(self.command, &value);
+            let text = serde_json::to_string_pretty(&doc).unwrap_or_default();
+            let _ = writeln!(out, "{}", mask(&text));
         }
     }
 
@@ -108,9 +124,10 @@ impl Printer {
             ..*self
         }
         .paint("error:", Style::Bad);
+        let message = mask(message);
         eprintln!("{prefix} {message}");
         if self.json_mode() {
-            self.json(&crate::json_contract::error_document(message, exit_code));
+            self.json(&crate::json_contract::error_document(&message, exit_code));
         }
     }
 

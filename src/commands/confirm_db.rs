@@ -3,6 +3,7 @@
 //! masked, so that nobody resets production while thinking of their laptop.
 
 use super::{confirm, Context};
+use ragchat_migrate::database_choice::Choice;
 use ragchat_migrate::database_url::DatabaseUrl;
 use ragchat_migrate::dev::LocalCluster;
 use ragchat_migrate::error::Result;
@@ -13,9 +14,9 @@ impl Context {
         if yes {
             return Ok(());
         }
-        let database = match &self.global.database_url {
-            Some(raw) if self.has_database_url() => DatabaseUrl::parse(raw)?.masked().to_string(),
-            _ => {
+        let database = match self.database()? {
+            Choice::Url(raw) => DatabaseUrl::parse(&raw)?.masked().to_string(),
+            Choice::Local => {
                 let local = LocalCluster::locate()
                     .ok()
                     .and_then(|c| c.app_url())

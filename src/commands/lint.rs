@@ -57,7 +57,7 @@ impl Context {
             let shown = dir.display().to_string();
             (Source::Directory(dir), shown)
         } else {
-            (self.source(), self.lint_location())
+            (self.source()?, self.lint_location())
         };
         let set = MigrationSet::load(&source)?;
         let fixed_range = select(&set, &selection)?;

@@ -5,6 +5,7 @@
 
 use super::{applied_when, Context};
 use crate::output::Style;
+use ragchat_migrate::database_choice::Choice;
 use ragchat_migrate::dev::LocalCluster;
 use ragchat_migrate::error::{Error, Result};
 use ragchat_migrate::ledger;
@@ -42,7 +43,7 @@ impl Context {
     fn show_index(&self, set: &MigrationSet, index: usize, down: bool) -> Result<u8> {
         let m = &set.all()[index];
         let (database, state) = self.applied_state(set, index);
-        let directory = match self.source() {
+        let directory = match self.source()? {
             Source::Directory(dir) => dir.join(&m.dir_name).display().to_string(),
             Source::Embedded => format!("{} (embedded in this binary)", m.dir_name),
         };
@@ -114,7 +115,9 @@ impl Context {
         std::result::Result<Option<MigrationState>, String>,
     ) {
         let local_running = LocalCluster::locate().is_ok_and(|c| c.status().running);
-        if !self.has_database_url() && !local_running {
+        // An empty URL (or CI without one) is reported by connecting.
+        let configured = !matches!(self.database(), Ok(Choice::Local));
+        if !configured && !local_running {
             return (None, Ok(None));
         }
         let mut db = match self.connect() {
