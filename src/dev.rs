@@ -288,6 +288,12 @@ impl LocalCluster {
         }
         // Only when nothing else is in it: RAGCHAT_DEV_DIR may hold more.
         let _ = std::fs::remove_dir(&self.state_dir);
+        if self.relocated_from.is_some() {
+            // The stand-ins' root, when this was the last one.
+            if let Some(root) = self.state_dir.parent() {
+                let _ = std::fs::remove_dir(root);
+            }
+        }
         Ok(())
     }
 

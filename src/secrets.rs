@@ -59,8 +59,9 @@ pub fn mask_with(text: &str, secrets: &[String]) -> String {
     'scan: while i < t.len() {
         for secret in secrets.iter().filter(|s| !s.is_empty()) {
             if let Some(end) = match_at(t, i, secret.as_bytes()).filter(|&end| end > i) {
-                let whole_token = !(i > 0 && t[i - 1].is_ascii_alphanumeric())
-                    && !t.get(end).is_some_and(u8::is_ascii_alphanumeric);
+                let glued_before = i > 0 && t[i - 1].is_ascii_alphanumeric();
+                let glued_after = t.get(end).is_some_and(u8::is_ascii_alphanumeric);
+                let whole_token = !glued_before && !glued_after;
                 if secret.len() >= SHORT || whole_token {
                     out.extend_from_slice(b"***");
                     i = end;
