@@ -203,7 +203,8 @@ fn every_command_prints_the_documented_json() {
         p.path(),
         Some(&alembic),
         None,
-        &["--format", "json", "adopt"],
+        // The embedded migrations, not the project's folder around it.
+        &["--embedded", "--format", "json", "adopt"],
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
     check("adopt", serde_json::from_str(&r.stdout).unwrap());

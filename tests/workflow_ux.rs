@@ -445,14 +445,19 @@ fn error_is_coloured_as_asked() {
     let db = TestDb::new();
     let r = p.run(&db, &["--color", "always", "upgrade", "nope"]);
     assert_eq!(r.code, 2);
+    // After the line naming the migrations' source.
     assert!(
-        r.stderr.starts_with("\x1b[31;1merror:\x1b[0m"),
+        r.stderr
+            .lines()
+            .any(|l| l.starts_with("\x1b[31;1merror:\x1b[0m")),
         "{:?}",
         r.stderr
     );
     let r = p.run(&db, &["--color", "never", "upgrade", "nope"]);
     assert!(
-        r.stderr.starts_with("error: unknown target"),
+        r.stderr
+            .lines()
+            .any(|l| l.starts_with("error: unknown target")),
         "{:?}",
         r.stderr
     );
