@@ -48,6 +48,11 @@ pub struct ModelSchema {
     pub enum_types: BTreeMap<String, String>,
     /// Labels of enum types (PostgreSQL name) from `DbEnum` enums.
     pub enum_labels: BTreeMap<String, Vec<String>>,
+    /// diesel.toml's `[print_schema] filter`: `only_tables` and
+    /// `except_tables` patterns (regular expressions, as Diesel reads them).
+    pub only_tables: Vec<String>,
+    /// See `only_tables`.
+    pub except_tables: Vec<String>,
 }
 
 /// The models file: diesel.toml's `[print_schema] file` under `root`, else
@@ -75,20 +80,61 @@ pub fn locate(root: PathBuf) -> Result<PathBuf> {
 }
 
 impl ModelSchema {
+    /// Reads diesel.toml's `[print_schema] filter` under `root`: tables it
+    /// leaves out of `schema.rs` are not the models' business (never dropped).
+    pub fn read_filter(&mut self, root: &Path) -> Result<()> {
+        let Some(filter) = std::fs::read_to_string(root.join("diesel.toml"))
+            .ok()
+            .and_then(|t| t.parse::<toml::Table>().ok())
+            .and_then(|t| t.get("print_schema")?.get("filter").cloned())
+        else {
+            return Ok(());
+        };
+        let list = |key: &str| -> Vec<String> {
+            filter
+                .get(key)
+                .and_then(|v| v.as_array())
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|v| v.as_str().map(str::to_string))
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        self.only_tables = list("only_tables");
+        self.except_tables = list("except_tables");
+        for p in self.only_tables.iter().chain(&self.except_tables) {
+            regex::Regex::new(p).map_err(|e| {
+                Error::Usage(format!(
+                    "diesel.toml: filter pattern {p:?} is not a regular expression: {e}"
+                ))
+            })?;
+        }
+        Ok(())
+    }
+
+    /// True when `schema.rs` would list `table` (a name as the catalog
+    /// prints it), by the diesel.toml filter.
+    pub fn speaks_for(&self, table: &str) -> bool {
+        let bare = super::names::unquote_parts(table).pop().unwrap_or_default();
+        let matches = |patterns: &[String]| {
+            patterns
+                .iter()
+                .any(|p| regex::Regex::new(p).is_ok_and(|r| r.is_match(&bare)))
+        };
+        (self.only_tables.is_empty() || matches(&self.only_tables)) && !matches(&self.except_tables)
+    }
+
     /// Reads `schema.rs` and the `DbEnum` enums of the `.rs` files beside it.
     pub fn read(path: &Path) -> Result<Self> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path.display(), e))?;
         let mut model = Self::parse(&text)
             .map_err(|reason| Error::Usage(format!("cannot read {}: {reason}", path.display())))?;
         let dir = path.parent().unwrap_or(Path::new("."));
-        let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-            .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
-            .unwrap_or_default();
+        let mut files = Vec::new();
+        rust_files(dir, 4, &mut files);
         files.sort();
-        for f in files
-            .iter()
-            .filter(|f| f.extension().is_some_and(|e| e == "rs"))
-        {
+        for f in &files {
             if let Ok(source) = std::fs::read_to_string(f) {
                 model.read_enums(&source);
             }
@@ -147,6 +193,21 @@ impl ModelSchema {
                 })
                 .collect();
             self.enum_labels.insert(pg, labels);
+        }
+    }
+}
+
+/// The `.rs` files under `dir`, down to `depth` levels (the models may live
+/// in `src/models/*.rs`).
+fn rust_files(dir: &Path, depth: usize, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for path in entries.filter_map(|e| e.ok().map(|e| e.path())) {
+        if path.is_dir() && depth > 0 {
+            rust_files(&path, depth - 1, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
         }
     }
 }
@@ -429,6 +490,28 @@ mod tests {
             model.enum_labels["document_status"],
             ["pending", "processing", "completed", "failed"]
         );
+    }
+
+    #[test]
+    fn the_diesel_toml_filter_decides_which_tables_the_models_speak_for() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("diesel.toml"),
+            "[print_schema]\nfilter = { except_tables = [\"^audit_\", \"alembic_version\"] }\n",
+        )
+        .unwrap();
+        let mut model = ModelSchema::default();
+        model.read_filter(dir.path()).unwrap();
+        assert!(model.speaks_for("users"));
+        assert!(!model.speaks_for("audit_log"));
+        assert!(!model.speaks_for("alembic_version"));
+        std::fs::write(
+            dir.path().join("diesel.toml"),
+            "[print_schema]\nfilter = { only_tables = [\"users\"] }\n",
+        )
+        .unwrap();
+        model.read_filter(dir.path()).unwrap();
+        assert!(model.speaks_for("users") && !model.speaks_for("posts"));
     }
 
     #[test]

@@ -88,7 +88,7 @@ impl ModelSchema {
         for t in shape
             .tables
             .keys()
-            .filter(|t| in_scope(t) && !self.tables.contains_key(*t))
+            .filter(|t| in_scope(t) && self.speaks_for(t) && !self.tables.contains_key(*t))
         {
             drop_table(&mut facts, t);
         }
@@ -290,7 +290,7 @@ impl ModelSchema {
         for t in shape
             .tables
             .keys()
-            .filter(|t| in_scope(t) && !self.tables.contains_key(*t))
+            .filter(|t| in_scope(t) && self.speaks_for(t) && !self.tables.contains_key(*t))
         {
             out.push(format!("+ table {t} (not in the models)"));
         }

@@ -52,7 +52,9 @@ impl Context {
                     Some(p) => p.clone(),
                     None => models::locate(project_root(&dir))?,
                 };
-                Desired::Models(models::ModelSchema::read(&path)?, path)
+                let mut model = models::ModelSchema::read(&path)?;
+                model.read_filter(&project_root(&dir))?;
+                Desired::Models(model, path)
             }
         };
         let mut db = self.connect()?;
