@@ -865,6 +865,12 @@ pub fn fingerprint(conn: &mut PgConnection) -> Result<String> {
 /// caller already has a transaction open, inside it (so that a migration's
 /// uncommitted changes are seen), restoring `search_path` afterwards.
 pub fn snapshot(conn: &mut PgConnection) -> Result<Snapshot> {
+    snapshot_with(conn, FACTS_SQL)
+}
+
+/// [`snapshot`] with another form of [`FACTS_SQL`] (one restricted to some
+/// objects, by the catalog tracker).
+pub(crate) fn snapshot_with(conn: &mut PgConnection, facts_sql: &str) -> Result<Snapshot> {
     let in_transaction = AnsiTransactionManager::transaction_manager_status_mut(conn)
         .transaction_depth()?
         .is_some();
@@ -878,7 +884,7 @@ pub fn snapshot(conn: &mut PgConnection) -> Result<Snapshot> {
             diesel::sql_query("SELECT current_setting('search_path') AS search_path")
                 .get_result(conn)?;
         diesel::sql_query("SELECT set_config('search_path', 'public', true)").execute(conn)?;
-        let rows = diesel::sql_query(FACTS_SQL).load::<FactRow>(conn)?;
+        let rows = diesel::sql_query(facts_sql).load::<FactRow>(conn)?;
         diesel::sql_query("SELECT set_config('search_path', $1, true)")
             .bind::<Text, _>(&saved.search_path)
             .execute(conn)?;
@@ -889,7 +895,7 @@ pub fn snapshot(conn: &mut PgConnection) -> Result<Snapshot> {
             .repeatable_read()
             .run(|conn| {
                 diesel::sql_query("SET LOCAL search_path TO public").execute(conn)?;
-                diesel::sql_query(FACTS_SQL).load::<FactRow>(conn)
+                diesel::sql_query(facts_sql).load::<FactRow>(conn)
             })?
     };
     Ok(collect(rows))

@@ -242,6 +242,10 @@ pub enum Commands {
         /// Leave the scratch database in place for inspection.
         #[arg(long)]
         keep: bool,
+        /// Check only the migrations after TARGET, on a scratch database
+        /// first brought to TARGET (CI: verify what a branch adds).
+        #[arg(long, value_name = "TARGET")]
+        from: Option<String>,
     },
     /// Take over a database migrated by the original Python system
     /// (alembic_version = 001), after checking its schema fact by fact.

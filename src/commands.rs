@@ -143,7 +143,7 @@ pub fn run(cli: Cli, printer: Printer) -> Result<u8> {
         Commands::Accept { target } => ctx.accept(&target),
         Commands::Lint(args) => ctx.lint(&args),
         Commands::Check => ctx.check(),
-        Commands::Verify { keep } => ctx.verify(keep),
+        Commands::Verify { keep, from } => ctx.verify(keep, from.as_deref()),
         Commands::Adopt => ctx.adopt(),
         Commands::Dev { action } => ctx.dev(action),
         Commands::Completions { shell } => {
@@ -585,13 +585,15 @@ impl Context {
 
     fn create(&self, name: &str, no_transaction: bool) -> Result<u8> {
         if name.is_empty()
+            || name.len() > ragchat_migrate::names::MAX_CREATE_NAME_LEN
             || !name
                 .bytes()
                 .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
         {
             return Err(Error::Usage(format!(
-                "invalid migration name {name:?}: use only lowercase letters, digits and `_` \
-                 (e.g. add_user_timezone_column)"
+                "invalid migration name {name:?}: use only lowercase letters, digits and `_`, \
+                 at most {} characters (e.g. add_user_timezone_column)",
+                ragchat_migrate::names::MAX_CREATE_NAME_LEN
             )));
         }
         let dir = self.migrations_dir_for_create()?;
@@ -959,68 +961,53 @@ impl Context {
         )))
     }
 
-    fn verify(&self, keep: bool) -> Result<u8> {
+    fn verify(&self, keep: bool, from: Option<&str>) -> Result<u8> {
         let set = self.load_set()?;
+        let start = crate::verify_output::start_index(&set, from)?;
         let mut db = self.connect()?;
-        let mut scratch = ScratchDb::create(&db.url, &mut db.conn, self.global.connect_timeout)?;
-        if keep {
-            scratch.keep();
-        }
-        let mut conn = scratch.connect()?;
+        let timeout = self.global.connect_timeout;
+        let mut scratches: Vec<ScratchDb> = Vec::new();
         let p = self.printer;
-        let bar =
-            crate::progress::enabled(&p).then(|| crate::progress::bar("verifying", set.len()));
-        let report = verify::verify(&mut conn, &set, &mut |v| {
-            let verdict = if v.ok {
-                p.paint("PASS", Style::Good)
-            } else {
-                p.paint("FAIL", Style::Bad)
+        let bar = crate::progress::enabled(&p)
+            .then(|| crate::progress::bar("verifying", set.len().saturating_sub(start)));
+        let report = {
+            let mut fresh = || -> Result<diesel::PgConnection> {
+                scratches.clear();
+                let scratch = ScratchDb::create(&db.url, &mut db.conn, timeout)?;
+                let conn = scratch.connect()?;
+                scratches.push(scratch);
+                Ok(conn)
             };
-            let took = p.paint(
-                &format!("({})", crate::progress::duration(v.duration_ms)),
-                Style::Dim,
-            );
-            let print = || {
-                p.line(format!("{verdict} {}  {took}", v.name));
-                for problem in &v.problems {
-                    p.line(format!("       {}: {}", problem.stage, problem.detail));
-                    for line in &problem.diff {
-                        p.line(format!("         {line}"));
-                    }
-                }
-            };
-            match &bar {
+            verify::verify(&mut fresh, &set, start, &mut |v| match &bar {
                 Some(bar) => {
-                    bar.suspend(print);
+                    bar.suspend(|| crate::verify_output::print_verdict(&p, v));
                     bar.inc(1);
                 }
-                None => print(),
-            }
-        })?;
+                None => crate::verify_output::print_verdict(&p, v),
+            })?
+        };
         if let Some(bar) = bar {
             bar.finish_and_clear();
         }
-        drop(conn);
+        let scratch = scratches
+            .last_mut()
+            .expect("verify made a scratch database");
         if keep {
+            scratch.keep();
             p.note(format!("kept the scratch database {}", scratch.url()));
         }
-        p.line(if report.ok {
-            format!(
-                "verified {} migration(s): every one reverts cleanly",
-                report.migrations.len()
-            )
-        } else {
-            "verification failed".to_string()
-        });
+        crate::verify_output::print_summary(&p, &report);
         p.json(&json!({
             "ok": report.ok,
             "database": db.url.masked(),
             "scratch_database": scratch.name(),
             "kept": keep,
+            "from": from,
             "migrations": report.migrations,
             "round_trip": report.round_trip,
+            "totals": report.totals,
         }));
-        Ok(if report.ok { 0 } else { 1 })
+        Ok(if report.ok { 0 } else { 3 })
     }
 
     fn adopt(&self) -> Result<u8> {

@@ -142,47 +142,32 @@ impl MigrationDirectory {
     }
 
     fn unreadable(&self, e: std::io::Error) -> Error {
-        invalid(
-            self.root.display(),
-            &format!("cannot be read: {e}; fix: check its permissions"),
-        )
+        crate::file_checks::unreadable(&self.root.display().to_string(), &e)
     }
 }
 
 /// Reads `dir/name` into a string; a missing file is `None`. `dir` is
-/// restored before returning.
+/// restored before returning. Odd files are input errors naming the file:
+/// not a regular file (a FIFO would block forever, `/dev/zero` never end),
+/// not UTF-8, a byte order mark, a NUL byte (libpq would cut the SQL there).
 fn read_optional(dir: &mut PathBuf, name: &str, buffer: &mut Vec<u8>) -> Result<Option<String>> {
     dir.push(name);
     let result = read_file(dir, buffer);
     let shown = dir.display().to_string();
     dir.pop();
     match result {
-        Ok(()) => {
-            let text = std::str::from_utf8(buffer).map_err(|e| {
-                invalid(
-                    &shown,
-                    &format!(
-                        "not valid UTF-8 (first bad byte at offset {}); fix: save the file \
-                         as UTF-8",
-                        e.valid_up_to()
-                    ),
-                )
-            })?;
-            Ok(Some(text.to_owned()))
-        }
+        Ok(()) => crate::file_checks::text_of(buffer, &shown).map(Some),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(invalid(
-            &shown,
-            &format!("cannot be read: {e}; fix: check its permissions"),
-        )),
+        Err(e) => Err(crate::file_checks::unreadable(&shown, &e)),
     }
 }
 
-/// `open` + `read` until end + `close`, into a reused buffer (no `stat`:
-/// migration files are small and the buffer keeps its capacity).
+/// `open` + `read` until end + `close`, into a reused buffer. The file is
+/// opened without blocking and must be a regular file (one `fstat` on the
+/// open descriptor) before a byte is read.
 fn read_file(path: &Path, buffer: &mut Vec<u8>) -> std::io::Result<()> {
     buffer.clear();
-    std::fs::File::open(path)?.read_to_end(buffer)?;
+    crate::file_checks::open_regular(path)?.read_to_end(buffer)?;
     Ok(())
 }
 

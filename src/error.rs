@@ -34,7 +34,7 @@ pub enum Error {
     },
 
     /// A migration directory or file is malformed (exit 2).
-    #[error("invalid migration {path}: {reason}")]
+    #[error("invalid migration {}: {reason}", crate::names::shown(path))]
     InvalidMigration {
         /// The directory or file at fault.
         path: String,
@@ -56,7 +56,10 @@ pub enum Error {
     },
 
     /// A migration's SQL failed; nothing of that migration was kept (exit 1).
-    #[error("migration {dir} failed ({file}{line}): {message}")]
+    #[error(
+        "migration {} failed ({file}{line}): {message}",
+        crate::names::shown(dir)
+    )]
     MigrationFailed {
         /// The migration directory name.
         dir: String,

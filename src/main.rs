@@ -8,6 +8,7 @@ mod local_notes;
 mod output;
 mod pipe;
 mod progress;
+mod verify_output;
 
 use clap::FromArgMatches;
 use std::process::ExitCode;

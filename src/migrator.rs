@@ -207,6 +207,17 @@ pub fn apply_exactly(
     result
 }
 
+/// Runs `plan` on a database that only this process uses (a scratch
+/// database of `verify`), without the lock and without reading the ledger
+/// first; the ledger tables must exist.
+pub fn run_unlocked(
+    conn: &mut PgConnection,
+    plan: &Plan,
+    options: &RunOptions,
+) -> Result<Vec<StepReport>> {
+    execute(conn, plan, options, String::new(), &mut Silent)
+}
+
 /// Computes the plan for a command, enforcing `--single-transaction` rules.
 pub fn make_plan<'s>(
     set: &'s MigrationSet,

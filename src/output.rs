@@ -186,7 +186,7 @@ impl Observer for ProgressPrinter {
         };
         self.printer.line(format!(
             "{counter}{verb} {}  {}",
-            report.name,
+            ragchat_migrate::names::shown(&report.name),
             self.printer.paint(
                 &format!("({})", crate::progress::duration(report.duration_ms)),
                 Style::Dim

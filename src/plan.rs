@@ -50,7 +50,8 @@ impl<'s> Plan<'s> {
         }
     }
 
-    fn down(migrations: impl IntoIterator<Item = &'s MigrationScript>) -> Self {
+    /// A plan that reverts exactly these migrations, in this order.
+    pub fn down(migrations: impl IntoIterator<Item = &'s MigrationScript>) -> Self {
         Plan {
             steps: migrations
                 .into_iter()

@@ -42,7 +42,10 @@ pub fn render_plan(plan: &Plan, title: &str, options: ScriptOptions) -> String {
             Direction::Up => "up.sql",
             Direction::Down => "down.sql",
         };
-        out.push_str(&format!("-- {} ({direction})\n", m.dir_name));
+        out.push_str(&format!(
+            "-- {} ({direction})\n",
+            crate::names::shown(&m.dir_name)
+        ));
         let (sql, ledger_sql) = step_sql(step, "NULL");
         let own_transaction = !options.single_transaction && m.run_in_transaction;
         if own_transaction {

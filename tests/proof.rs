@@ -73,7 +73,7 @@ fn verify_failure(set: &[(&str, &str, &str)]) -> (Run, Value) {
         write_migration(dir.path(), name, up, down);
     }
     let r = run(&db, Some(dir.path()), &["verify"]);
-    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+    assert_eq!(r.code, 3, "{}\n{}", r.stdout, r.stderr);
     let json: Value =
         serde_json::from_str(&run(&db, Some(dir.path()), &["--format", "json", "verify"]).stdout)
             .unwrap();
