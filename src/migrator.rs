@@ -383,7 +383,7 @@ fn execute(
             );
             run_message(conn, step, &head, "COMMIT;", Some(&ddl_timeout))
         } else {
-            if let Some(sql) = prelude.take() {
+            if let Some(sql) = prelude.take().filter(|sql| !sql.is_empty()) {
                 conn.batch_execute(&sql)?;
             }
             run_outside_transaction(conn, step, &flush)
