@@ -524,7 +524,7 @@ fn compact_pair(old: &Option<String>, new: &Option<String>) -> (String, String) 
 /// NULL value only says that the object exists (schemas have no attributes;
 /// attributes that do not apply come back NULL too and are skipped).
 #[derive(QueryableByName)]
-struct FactRow {
+pub(crate) struct FactRow {
     #[diesel(sql_type = Text)]
     kind: String,
     #[diesel(sql_type = Text)]
@@ -902,7 +902,7 @@ pub(crate) fn snapshot_with(conn: &mut PgConnection, facts_sql: &str) -> Result<
 }
 
 /// Groups the query's rows into facts, attributes in their declared order.
-fn collect(rows: Vec<FactRow>) -> Snapshot {
+pub(crate) fn collect(rows: Vec<FactRow>) -> Snapshot {
     // (kind, name) -> [(position, key, value)]
     type Grouped = BTreeMap<(Kind, String), Vec<(i32, String, String)>>;
     let mut facts = Grouped::new();

@@ -18,6 +18,7 @@
 
 use crate::catalog::{self, Fact, Kind, Snapshot};
 use crate::error::Result;
+use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
 use diesel::PgConnection;
@@ -59,12 +60,14 @@ impl Picture {
 impl Tracker {
     /// Reads the whole schema of `conn`'s database.
     pub fn start(conn: &mut PgConnection) -> Result<Self> {
+        prepare(conn)?;
         let mut tracker = Tracker::default();
         tracker.refresh(conn)?;
         Ok(tracker)
     }
 
-    /// Re-reads what changed since the last read. Returns the facts the
+    /// Re-reads what changed since the last read (on the connection that
+    /// [`Tracker::start`] was given). Returns the facts the
     /// changed owners had before (empty for a new owner); the schema-wide
     /// facts before are [`Tracker::globals`] as read before this call.
     pub fn refresh(&mut self, conn: &mut PgConnection) -> Result<HashMap<Owner, Vec<Fact>>> {
@@ -147,8 +150,7 @@ typ AS (
   SELECT t.oid, t.xmin, t.typrelid FROM pg_type t
   WHERE t.typnamespace IN (SELECT oid FROM nsp)
     AND (t.typtype IN ('e', 'd', 'r')
-         OR (t.typtype = 'c' AND EXISTS (SELECT 1 FROM pg_class c
-                                         WHERE c.oid = t.typrelid AND c.relkind = 'c')))
+         OR (t.typtype = 'c' AND t.typrelid IN (SELECT oid FROM pg_class WHERE relkind = 'c')))
 ),
 owned (kind, owner, x) AS (
   SELECT 'r', oid, xmin FROM rel
@@ -191,8 +193,29 @@ struct StampRow {
     xsum: i64,
 }
 
+/// Runs `body` in a read-only transaction that uses the generic plans of
+/// the prepared statements (planning them anew would cost more than running
+/// them), with `search_path` = `public` as the facts need.
+fn generic<T>(
+    conn: &mut PgConnection,
+    body: impl FnOnce(&mut PgConnection) -> diesel::QueryResult<T>,
+) -> Result<T> {
+    Ok(conn
+        .build_transaction()
+        .read_only()
+        .repeatable_read()
+        .run(|conn| {
+            conn.batch_execute(
+                "SET LOCAL search_path TO public; SET LOCAL plan_cache_mode = force_generic_plan",
+            )?;
+            body(conn)
+        })?)
+}
+
 fn inventory(conn: &mut PgConnection) -> Result<HashMap<Owner, Stamp>> {
-    let rows: Vec<StampRow> = diesel::sql_query(INVENTORY_SQL).load(conn)?;
+    let rows: Vec<StampRow> = generic(conn, |conn| {
+        diesel::sql_query("EXECUTE ragchat_tracker_inventory").load(conn)
+    })?;
     Ok(rows
         .into_iter()
         .map(|r| ((kind_char(&r.kind), r.oid), (r.n, r.xsum)))
@@ -209,7 +232,7 @@ fn oid_array(owners: &[Owner], kind: char) -> String {
         .filter(|o| o.0 == kind)
         .map(|o| o.1.to_string())
         .collect();
-    format!("'{{{}}}'::oid[]", oids.join(","))
+    format!("'{{{}}}'", oids.join(","))
 }
 
 #[derive(QueryableByName)]
@@ -220,68 +243,104 @@ struct OwnerRow {
     oid: i64,
 }
 
-/// The owners that depend on any of `seeds` (one hop of `pg_depend`).
+/// The owners that depend on any of `$1` (relations), `$2` (types), `$3`
+/// (routines): one hop of `pg_depend`.
+const DEPENDENTS_SQL: &str = "
+WITH dep AS (
+  SELECT classid, objid FROM pg_depend
+  WHERE (refclassid = 'pg_class'::regclass AND refobjid = ANY($1))
+     OR (refclassid = 'pg_type'::regclass AND refobjid = ANY($2))
+     OR (refclassid = 'pg_proc'::regclass AND refobjid = ANY($3)))
+SELECT DISTINCT x.kind, x.oid::int8 AS oid FROM dep d
+CROSS JOIN LATERAL (
+  SELECT 'r' AS kind, coalesce((SELECT indrelid FROM pg_index WHERE indexrelid = d.objid),
+                               d.objid) AS oid
+    WHERE d.classid = 'pg_class'::regclass
+  UNION ALL SELECT 'r', ev_class FROM pg_rewrite
+    WHERE d.classid = 'pg_rewrite'::regclass AND oid = d.objid
+  UNION ALL SELECT CASE WHEN conrelid <> 0 THEN 'r' ELSE 't' END,
+                   CASE WHEN conrelid <> 0 THEN conrelid ELSE contypid END
+    FROM pg_constraint WHERE d.classid = 'pg_constraint'::regclass AND oid = d.objid
+  UNION ALL SELECT 'r', tgrelid FROM pg_trigger
+    WHERE d.classid = 'pg_trigger'::regclass AND oid = d.objid
+  UNION ALL SELECT 'r', adrelid FROM pg_attrdef
+    WHERE d.classid = 'pg_attrdef'::regclass AND oid = d.objid
+  UNION ALL SELECT CASE WHEN typrelid <> 0 THEN 'r' ELSE 't' END,
+                   CASE WHEN typrelid <> 0 THEN typrelid ELSE oid END
+    FROM pg_type WHERE d.classid = 'pg_type'::regclass AND oid = d.objid
+  UNION ALL SELECT 'p', d.objid WHERE d.classid = 'pg_proc'::regclass) x";
+
+/// The names facts use for owners `$1` (relations), `$2` (types), `$3`
+/// (routines), read with `search_path` = `public` as the facts are.
+const DISPLAYS_SQL: &str = "
+SELECT 'r' AS kind, oid::int8 AS oid, oid::regclass::text AS display
+  FROM pg_class WHERE oid = ANY($1)
+UNION ALL SELECT 't', oid::int8, oid::regtype::text FROM pg_type WHERE oid = ANY($2)
+UNION ALL SELECT 'p', p.oid::int8,
+  CASE WHEN n.nspname = 'public' THEN '' ELSE quote_ident(n.nspname) || '.' END
+  || quote_ident(p.proname) || '(' || pg_get_function_identity_arguments(p.oid) || ')'
+  FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+  WHERE p.oid = ANY($3)";
+
+/// Prepares the tracker's statements on a connection, once: planning the
+/// catalog query costs more than running it for a few objects. Generic plans
+/// are forced where they run, so none is planned again.
+fn prepare(conn: &mut PgConnection) -> Result<()> {
+    let facts = restricted_facts_sql().unwrap_or_else(|| catalog::FACTS_SQL.to_string());
+    // Once per connection: a second tracker on it reuses the statements.
+    let prepared: i64 = diesel::select(diesel::dsl::sql::<BigInt>(
+        "count(*) FROM pg_prepared_statements WHERE name LIKE 'ragchat\\_tracker\\_%'",
+    ))
+    .get_result(conn)?;
+    if prepared == 4 {
+        return Ok(());
+    }
+    conn.batch_execute(&format!(
+        "PREPARE ragchat_tracker_inventory AS {INVENTORY_SQL};
+         PREPARE ragchat_tracker_dependents (oid[], oid[], oid[]) AS {DEPENDENTS_SQL};
+         PREPARE ragchat_tracker_displays (oid[], oid[], oid[]) AS {DISPLAYS_SQL};
+         PREPARE ragchat_tracker_facts (oid[], oid[], oid[]) AS {facts};"
+    ))?;
+    Ok(())
+}
+
+/// `EXECUTE name(relations, types, routines)` for these owners.
+fn execute_for(name: &str, owners: &[Owner]) -> String {
+    format!(
+        "EXECUTE {name}({}, {}, {})",
+        oid_array(owners, 'r'),
+        oid_array(owners, 't'),
+        oid_array(owners, 'p')
+    )
+}
+
+/// The owners that depend on any of `seeds`.
 fn dependents(conn: &mut PgConnection, seeds: &[Owner]) -> Result<Vec<Owner>> {
-    let sql = format!(
-        "WITH dep AS (
-           SELECT classid, objid FROM pg_depend
-           WHERE (refclassid = 'pg_class'::regclass AND refobjid = ANY({r}))
-              OR (refclassid = 'pg_type'::regclass AND refobjid = ANY({t}))
-              OR (refclassid = 'pg_proc'::regclass AND refobjid = ANY({p})))
-         SELECT DISTINCT x.kind, x.oid::int8 AS oid FROM dep d
-         CROSS JOIN LATERAL (
-           SELECT 'r' AS kind, coalesce((SELECT indrelid FROM pg_index WHERE indexrelid = d.objid),
-                                        d.objid) AS oid
-             WHERE d.classid = 'pg_class'::regclass
-           UNION ALL SELECT 'r', ev_class FROM pg_rewrite
-             WHERE d.classid = 'pg_rewrite'::regclass AND oid = d.objid
-           UNION ALL SELECT CASE WHEN conrelid <> 0 THEN 'r' ELSE 't' END,
-                            CASE WHEN conrelid <> 0 THEN conrelid ELSE contypid END
-             FROM pg_constraint WHERE d.classid = 'pg_constraint'::regclass AND oid = d.objid
-           UNION ALL SELECT 'r', tgrelid FROM pg_trigger
-             WHERE d.classid = 'pg_trigger'::regclass AND oid = d.objid
-           UNION ALL SELECT 'r', adrelid FROM pg_attrdef
-             WHERE d.classid = 'pg_attrdef'::regclass AND oid = d.objid
-           UNION ALL SELECT CASE WHEN typrelid <> 0 THEN 'r' ELSE 't' END,
-                            CASE WHEN typrelid <> 0 THEN typrelid ELSE oid END
-             FROM pg_type WHERE d.classid = 'pg_type'::regclass AND oid = d.objid
-           UNION ALL SELECT 'p', d.objid WHERE d.classid = 'pg_proc'::regclass) x",
-        r = oid_array(seeds, 'r'),
-        t = oid_array(seeds, 't'),
-        p = oid_array(seeds, 'p'),
-    );
-    let rows: Vec<OwnerRow> = diesel::sql_query(sql).load(conn)?;
+    let rows: Vec<OwnerRow> = generic(conn, |conn| {
+        diesel::sql_query(execute_for("ragchat_tracker_dependents", seeds)).load(conn)
+    })?;
     Ok(rows
         .into_iter()
         .map(|r| (kind_char(&r.kind), r.oid))
         .collect())
 }
 
-/// [`catalog::FACTS_SQL`] restricted to the given owners, or `None` when its
-/// text no longer has the places where the restriction goes (the full query
-/// is then used: slower, never wrong).
-fn restricted_facts_sql(owners: &[Owner]) -> Option<String> {
+/// [`catalog::FACTS_SQL`] restricted to relations `$1`, types `$2` and
+/// routines `$3`, or `None` when its text no longer has the places where the
+/// restriction goes (the full query is then used: slower, never wrong).
+fn restricted_facts_sql() -> Option<String> {
     let edits = [
         (
             "  WHERE c.relkind IN ('r', 'p', 'f', 'v', 'm', 'S')\n",
-            format!(
-                "  WHERE c.oid = ANY({}) AND c.relkind IN ('r', 'p', 'f', 'v', 'm', 'S')\n",
-                oid_array(owners, 'r')
-            ),
+            "  WHERE c.oid = ANY($1) AND c.relkind IN ('r', 'p', 'f', 'v', 'm', 'S')\n",
         ),
         (
             "  WHERE (t.typtype IN ('e', 'd', 'r')\n",
-            format!(
-                "  WHERE t.oid = ANY({}) AND (t.typtype IN ('e', 'd', 'r')\n",
-                oid_array(owners, 't')
-            ),
+            "  WHERE t.oid = ANY($2) AND (t.typtype IN ('e', 'd', 'r')\n",
         ),
         (
             "  FROM pg_proc p JOIN nsp n ON n.oid = p.pronamespace\n",
-            format!(
-                "  FROM pg_proc p JOIN nsp n ON n.oid = p.pronamespace\n  WHERE p.oid = ANY({})\n",
-                oid_array(owners, 'p')
-            ),
+            "  FROM pg_proc p JOIN nsp n ON n.oid = p.pronamespace\n  WHERE p.oid = ANY($3)\n",
         ),
     ];
     let mut sql = catalog::FACTS_SQL.to_string();
@@ -289,7 +348,7 @@ fn restricted_facts_sql(owners: &[Owner]) -> Option<String> {
         if sql.matches(anchor).count() != 1 {
             return None;
         }
-        sql = sql.replacen(anchor, &replacement, 1);
+        sql = sql.replacen(anchor, replacement, 1);
     }
     Some(sql)
 }
@@ -310,29 +369,18 @@ fn read_owners(
     conn: &mut PgConnection,
     owners: &[Owner],
 ) -> Result<(HashMap<Owner, Vec<Fact>>, Vec<Fact>)> {
-    let sql = restricted_facts_sql(owners).unwrap_or_else(|| catalog::FACTS_SQL.to_string());
-    let snapshot = catalog::snapshot_with(conn, &sql)?;
-    let displays = if owners.is_empty() {
-        Vec::new()
-    } else {
-        let sql = format!(
-            "SELECT 'r' AS kind, oid::int8 AS oid, oid::regclass::text AS display
-               FROM pg_class WHERE oid = ANY({r})
-             UNION ALL SELECT 't', oid::int8, oid::regtype::text FROM pg_type WHERE oid = ANY({t})
-             UNION ALL SELECT 'p', p.oid::int8,
-               CASE WHEN n.nspname = 'public' THEN '' ELSE quote_ident(n.nspname) || '.' END
-               || quote_ident(p.proname) || '(' || pg_get_function_identity_arguments(p.oid) || ')'
-               FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-               WHERE p.oid = ANY({p})",
-            r = oid_array(owners, 'r'),
-            t = oid_array(owners, 't'),
-            p = oid_array(owners, 'p'),
-        );
-        conn.build_transaction().read_only().run(|conn| {
-            diesel::sql_query("SET LOCAL search_path TO public").execute(conn)?;
-            diesel::sql_query(&sql).load::<DisplayRow>(conn)
-        })?
-    };
+    let (rows, displays) = generic(conn, |conn| {
+        let rows = diesel::sql_query(execute_for("ragchat_tracker_facts", owners))
+            .load::<catalog::FactRow>(conn)?;
+        let displays = if owners.is_empty() {
+            Vec::new()
+        } else {
+            diesel::sql_query(execute_for("ragchat_tracker_displays", owners))
+                .load::<DisplayRow>(conn)?
+        };
+        Ok((rows, displays))
+    })?;
+    let snapshot = catalog::collect(rows);
     let names: HashMap<(char, &str), Owner> = displays
         .iter()
         .map(|d| {
