@@ -28,6 +28,9 @@ use std::collections::HashMap;
 /// `('p', oid)` a routine.
 pub type Owner = (char, i64);
 
+/// Facts per owner.
+type FactsByOwner = HashMap<Owner, Vec<Fact>>;
+
 /// Summary of an owner's catalog rows: (row count, sum of xmin).
 type Stamp = (i64, i64);
 
@@ -365,10 +368,7 @@ struct DisplayRow {
 
 /// Reads the facts of `owners` (and the schema-wide facts), each fact given
 /// to the owner whose name it carries.
-fn read_owners(
-    conn: &mut PgConnection,
-    owners: &[Owner],
-) -> Result<(HashMap<Owner, Vec<Fact>>, Vec<Fact>)> {
+fn read_owners(conn: &mut PgConnection, owners: &[Owner]) -> Result<(FactsByOwner, Vec<Fact>)> {
     let (rows, displays) = generic(conn, |conn| {
         let rows = diesel::sql_query(execute_for("ragchat_tracker_facts", owners))
             .load::<catalog::FactRow>(conn)?;

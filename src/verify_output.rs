@@ -34,7 +34,10 @@ pub fn print_verdict(p: &Printer, v: &Verdict) {
         "not checked" => p.paint("----", Style::Dim),
         _ => p.paint("FAIL", Style::Bad),
     };
-    let took = p.paint(&format!("({})", crate::progress::duration(v.duration_ms)), Style::Dim);
+    let took = p.paint(
+        &format!("({})", crate::progress::duration(v.duration_ms)),
+        Style::Dim,
+    );
     let name = if v.version.is_empty() {
         v.name.clone()
     } else {
