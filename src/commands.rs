@@ -412,7 +412,7 @@ impl Context {
                 ddl_lock_timeout: options.ddl_lock_timeout,
             },
         );
-        crate::pipe::stdout(script.as_bytes());
+        self.print_script(&script, Some(plan.steps.len()));
         Ok(0)
     }
 
@@ -652,7 +652,7 @@ impl Context {
                 ),
                 start.create_ledger,
             );
-            crate::pipe::stdout(script.as_bytes());
+            self.print_script(&script, None);
             return Ok(0);
         }
         let mut db = self.connect()?;

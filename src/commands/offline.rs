@@ -58,6 +58,21 @@ pub(super) fn split_range(target: &str, sql: &SqlOptions) -> Result<(String, Sql
 }
 
 impl Context {
+    /// Prints an offline script: as it is, or with `--format json` as the
+    /// command's one JSON document, the script in `sql` (a script on stdout
+    /// would break a caller that parses the document).
+    pub(super) fn print_script(&self, script: &str, steps: Option<usize>) {
+        if self.printer.json_mode() {
+            self.printer.json(&serde_json::json!({
+                "ok": true,
+                "sql": script,
+                "steps": steps,
+            }));
+        } else {
+            crate::pipe::stdout(script.as_bytes());
+        }
+    }
+
     /// The start of an offline script for `command` (`name`; `stamp` has
     /// no command but its `target`): the given
     /// `--from`, the database's state for `--from current`, else base for
