@@ -442,7 +442,8 @@ fn concurrent_creates_get_distinct_versions_and_complete_folders() {
     let stop = std::sync::atomic::AtomicBool::new(false);
     std::thread::scope(|scope| {
         // A reader loading the folder the whole time never sees half a
-        // migration (neither ours nor Diesel's).
+        // migration, nor an entry that vanishes under it (Diesel stats every
+        // entry it lists, hidden ones included).
         let reader = scope.spawn(|| {
             let mut loads = 0;
             while !stop.load(std::sync::atomic::Ordering::SeqCst) {
@@ -514,4 +515,10 @@ fn concurrent_creates_get_distinct_versions_and_complete_folders() {
         .file_name()
         .to_string_lossy()
         .starts_with('.')));
+    // The reservations were made (and removed) beside the folder.
+    assert!(!std::fs::read_dir(dir.path()).unwrap().any(|e| e
+        .unwrap()
+        .file_name()
+        .to_string_lossy()
+        .contains(".creating")));
 }
