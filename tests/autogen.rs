@@ -260,6 +260,19 @@ fn desired_route_gives_the_desired_catalog_after_upgrade() {
         "{changes:?}"
     );
     assert_eq!(report["created"].as_array().unwrap().len(), 2, "{report}");
+    // `desired_from` is the desired schema; `source` keeps its one meaning
+    // everywhere: the migrations that were read (docs/json.md).
+    assert_eq!(
+        report["desired_from"],
+        desired.to_str().unwrap(),
+        "{report}"
+    );
+    assert_eq!(report["source"]["kind"], "migrations_dir", "{report}");
+    assert_eq!(
+        report["source"]["path"],
+        root.join("migrations").to_str().unwrap(),
+        "{report}"
+    );
     let created: Vec<PathBuf> = migration_dirs(root)
         .into_iter()
         .filter(|d| !before.contains(d))

@@ -56,17 +56,32 @@ fn conforms(name: &str, actual: &Value, docs: &BTreeMap<String, Value>) {
         .get(name)
         .unwrap_or_else(|| panic!("docs/json.md has no example for `{name}`"));
     assert_eq!(actual["format_version"], 1, "{name}: {actual}");
-    let expected_command = if name == "error" { "upgrade" } else { name };
+    let expected_command = match name {
+        "error" => "upgrade",
+        "create --autogenerate" => "create",
+        _ => name,
+    };
     assert_eq!(actual["command"], expected_command, "{name}: {actual}");
     same_shape(name, example, actual);
-    // Contract rules on every value.
+    contract_rules(name, actual);
+}
+
+/// The rules of docs/json.md on every value of a document: durations (`_ms`)
+/// rounded to 0.1 ms, no `-0.0` anywhere, timestamps (`_at`, `run_on`, and
+/// any string that looks like a date and time) RFC 3339 in UTC with `Z`.
+fn contract_rules(name: &str, actual: &Value) {
+    let text = actual.to_string();
+    assert!(
+        !text.contains("-0.0,") && !text.contains("-0.0}") && !text.contains("-0.0]"),
+        "{name}: -0.0 in {text}"
+    );
     walk(actual, &mut |key, value| {
-        if key.ends_with("_ms") {
-            if let Some(f) = value.as_f64() {
-                assert!(
-                    !value.to_string().starts_with("-0"),
-                    "{name}: {key} = {value}"
-                );
+        if let Some(f) = value.as_f64() {
+            assert!(
+                !(f == 0.0 && f.is_sign_negative()),
+                "{name}: {key} = {value} is -0.0"
+            );
+            if key.ends_with("_ms") {
                 assert_eq!(
                     (f * 10.0).round() / 10.0,
                     f,
@@ -74,13 +89,19 @@ fn conforms(name: &str, actual: &Value, docs: &BTreeMap<String, Value>) {
                 );
             }
         }
-        if key.ends_with("_at") {
-            if let Some(s) = value.as_str() {
-                assert!(
-                    chrono::DateTime::parse_from_rfc3339(s).is_ok() && s.ends_with('Z'),
-                    "{name}: {key} = {s} is not RFC 3339 UTC"
-                );
-            }
+        let Some(s) = value.as_str() else { return };
+        let looks_like_time = s.len() >= 19
+            && s.as_bytes()[4] == b'-'
+            && s.as_bytes()[7] == b'-'
+            && matches!(s.as_bytes()[10], b'T' | b' ')
+            && s.as_bytes()[13] == b':';
+        if key.ends_with("_at") || key == "run_on" || looks_like_time {
+            assert!(
+                chrono::DateTime::parse_from_rfc3339(s).is_ok()
+                    && s.ends_with('Z')
+                    && s.len() == 20,
+                "{name}: {key} = {s} is not RFC 3339 UTC (2026-12-02T11:30:28Z)"
+            );
         }
     });
 }
@@ -89,6 +110,12 @@ fn same_shape(path: &str, example: &Value, actual: &Value) {
     let (Value::Object(doc), Value::Object(real)) = (example, actual) else {
         return;
     };
+    for key in real.keys() {
+        assert!(
+            doc.contains_key(key),
+            "{path}: field `{key}` is not documented in docs/json.md: {actual}"
+        );
+    }
     for (key, documented) in doc {
         let got = real
             .get(key)
@@ -105,8 +132,10 @@ fn same_shape(path: &str, example: &Value, actual: &Value) {
             assert_eq!(kind(documented), kind(got), "{path}.{key}: {got}");
         }
         match (documented, got) {
-            (Value::Array(d), Value::Array(g)) if !d.is_empty() && !g.is_empty() => {
-                same_shape(&format!("{path}.{key}[0]"), &d[0], &g[0]);
+            (Value::Array(d), Value::Array(g)) if !d.is_empty() => {
+                for (i, item) in g.iter().enumerate() {
+                    same_shape(&format!("{path}.{key}[{i}]"), &d[0], item);
+                }
             }
             (Value::Object(_), Value::Object(_)) => {
                 same_shape(&format!("{path}.{key}"), documented, got);
@@ -178,6 +207,55 @@ fn every_command_prints_the_documented_json() {
     );
     check("accept", json(&p, &db, &["accept", "20250101"], 0));
     check("reset", json(&p, &db, &["reset", "--yes"], 0));
+    // create --autogenerate from a desired-schema file: its own example,
+    // `desired_from` for the file, `source` for the migrations read.
+    let desired = p.path().join("desired.sql");
+    std::fs::write(
+        &desired,
+        "CREATE TABLE t1 (id int);\nCREATE TABLE t2 (id int);\nCREATE TABLE t3 (id int);\n\
+         CREATE TABLE widgets (id int PRIMARY KEY, name text);\n",
+    )
+    .unwrap();
+    let desired_arg = desired.to_str().unwrap();
+    let auto = json(
+        &p,
+        &db,
+        &[
+            "create",
+            "add_widgets",
+            "--autogenerate",
+            "--desired",
+            desired_arg,
+        ],
+        0,
+    );
+    assert_eq!(auto["desired_from"], desired_arg, "{auto}");
+    assert_eq!(auto["source"]["kind"], "migrations_dir", "{auto}");
+    for dir in auto["created"].as_array().unwrap() {
+        std::fs::remove_dir_all(dir.as_str().unwrap()).unwrap();
+    }
+    check("create --autogenerate", auto);
+    // Nothing to generate: the same document, empty.
+    std::fs::write(
+        &desired,
+        "CREATE TABLE t1 (id int);\nCREATE TABLE t2 (id int);\nCREATE TABLE t3 (id int);\n",
+    )
+    .unwrap();
+    let nothing = json(
+        &p,
+        &db,
+        &[
+            "create",
+            "add_widgets",
+            "--autogenerate",
+            "--desired",
+            desired_arg,
+        ],
+        0,
+    );
+    assert_eq!(nothing["nothing_to_generate"], true, "{nothing}");
+    assert_eq!(nothing["created"].as_array().unwrap().len(), 0, "{nothing}");
+    conforms("create --autogenerate", &nothing, &docs);
     // A failed run: the step before the failure, and the one that failed.
     write_migration(
         &p.migrations(),

@@ -30,6 +30,7 @@ impl Context {
         validate_name(name)?;
         let dir = self.migrations_dir_for_create()?;
         let existing = MigrationSet::load(&Source::Directory(dir.clone()))?;
+        record_source(self.global.migrations_dir.as_deref(), &dir);
         if let Some(m) = existing.all().iter().find(|m| m.label() == name) {
             return Err(Error::Usage(format!(
                 "a migration named {name} already exists: {}; fix: choose another name",
@@ -100,8 +101,19 @@ impl Context {
         if plan.changes.is_empty() && plan.unsupported.is_empty() {
             self.printer
                 .line("nothing to generate: the migrations already give the desired schema");
-            self.printer
-                .json(&json!({ "created": [], "changes": [], "nothing_to_generate": true }));
+            // The same fields as a generated run (docs/json.md), empty.
+            self.printer.json(&json!({
+                "created": [],
+                "desired_from": source,
+                "changes": [],
+                "migrations": [],
+                "warnings": [],
+                "renames": [],
+                "unsupported": [],
+                "notes": [],
+                "proof": null,
+                "nothing_to_generate": true,
+            }));
             return Ok(0);
         }
         self.refuse_unsupported(&plan, opts.force)?;
@@ -211,7 +223,8 @@ impl Context {
         }
         p.json(&json!({
             "created": created,
-            "source": source,
+            // Not `source`: that names the migrations read (docs/json.md).
+            "desired_from": source,
             "changes": plan.changes,
             "migrations": plan.migrations,
             "warnings": plan.warnings,
@@ -219,8 +232,23 @@ impl Context {
             "unsupported": plan.unsupported,
             "notes": plan.notes,
             "proof": proof,
+            "nothing_to_generate": false,
         }));
     }
+}
+
+/// The `source` field of the JSON document (docs/json.md): the folder whose
+/// migrations were read, named as every other command names it.
+fn record_source(explicit: Option<&Path>, dir: &Path) {
+    let chosen = std::env::current_dir()
+        .ok()
+        .and_then(|cwd| ragchat_migrate::project::Selection::choose(explicit, false, &cwd).ok())
+        .filter(|s| matches!(&s.source, Source::Directory(d) if d == dir));
+    let source = match chosen {
+        Some(selection) => selection.to_json(),
+        None => json!({ "kind": "project", "path": dir, "diesel_toml": null }),
+    };
+    crate::output::set_source(source);
 }
 
 fn validate_name(name: &str) -> Result<()> {
