@@ -56,10 +56,11 @@ fn conforms(name: &str, actual: &Value, docs: &BTreeMap<String, Value>) {
         .get(name)
         .unwrap_or_else(|| panic!("docs/json.md has no example for `{name}`"));
     assert_eq!(actual["format_version"], 1, "{name}: {actual}");
+    // `create --autogenerate` and `upgrade --sql` are documents of `create`
+    // and `upgrade`.
     let expected_command = match name {
         "error" => "upgrade",
-        "create --autogenerate" => "create",
-        _ => name,
+        _ => name.split(" --").next().unwrap_or(name),
     };
     assert_eq!(actual["command"], expected_command, "{name}: {actual}");
     same_shape(name, example, actual);
@@ -186,6 +187,14 @@ fn every_command_prints_the_documented_json() {
             .unwrap(),
     )
     .unwrap();
+    // Offline SQL: one document, the script in `sql`.
+    let offline = json(&p, &db, &["upgrade", "--sql"], 0);
+    assert!(
+        offline["sql"].as_str().unwrap().contains("CREATE TABLE t1"),
+        "{offline}"
+    );
+    assert_eq!(offline["steps"], 3, "{offline}");
+    check("upgrade --sql", offline);
     check("pending", json(&p, &db, &["pending"], 0));
     check("upgrade", json(&p, &db, &["upgrade"], 0));
     check("current", json(&p, &db, &["current"], 0));
