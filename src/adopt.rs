@@ -57,7 +57,7 @@ pub fn adopt(
     connect_timeout: u64,
     set: &MigrationSet,
 ) -> Result<Adoption> {
-    let ledger = ledger::read(conn)?;
+    let (ledger, located) = ledger::read_located(conn)?;
     if !ledger.applied.is_empty() {
         return Err(Error::Refused(format!(
             "nothing to adopt: the ledger already records {} migration(s); see `history`",
@@ -148,9 +148,20 @@ pub fn adopt(
     drop(scratch_conn);
     drop(scratch);
 
-    let mut record = ledger::CREATE_LEDGER_SQL.to_string();
+    located.require_writable()?;
+    let tables = &ledger.tables;
+    let mut record = if located.diesel && located.side {
+        ledger::purge_orphans_sql(tables)
+    } else {
+        ledger::create_ledger_sql(tables)
+    };
     for m in &migrations {
-        record.push_str(&ledger::record_applied_sql(m, RecordedBy::Adopted, "NULL"));
+        record.push_str(&ledger::record_applied_sql(
+            tables,
+            m,
+            RecordedBy::Adopted,
+            "NULL",
+        ));
     }
     // One transaction: the missing objects, the ledger, and a last look that
     // the result is exactly the expected schema (else everything rolls back).

@@ -11,6 +11,7 @@ use ragchat_migrate::database_url::DatabaseUrl;
 use ragchat_migrate::dev::{self, LocalCluster};
 use ragchat_migrate::error::{Error, Result};
 use ragchat_migrate::ledger::{self, AppliedMigration};
+use ragchat_migrate::ledger_schema;
 use ragchat_migrate::migrator::{self, Command, RunOptions};
 use ragchat_migrate::plan::{self, Status};
 use ragchat_migrate::project::{self, Selection};
@@ -651,6 +652,7 @@ impl Context {
                     start.label
                 ),
                 start.create_ledger,
+                &ledger::LedgerTables::unqualified(),
             );
             self.print_script(&script, None);
             return Ok(0);
@@ -660,14 +662,18 @@ impl Context {
         let timeout = seconds("--lock-timeout", self.global.lock_timeout)?;
         let (recorded, forgot) =
             migrator::with_lock(&mut db.conn, timeout, &mut self.observer(), |conn, _| {
-                let status = Status::new(&set, &ledger::read(conn)?);
+                let (read, located) = ledger::read_located(conn)?;
+                let status = Status::new(&set, &read);
                 let stamp = plan::stamp(&set, &status, target, purge)?;
                 if !force {
                     self.refuse_stamp_over_other_schema(&db_url, conn, &set, &status, &stamp)?;
                 }
                 let counts = (stamp.record.len(), stamp.forget.len());
                 if counts != (0, 0) {
-                    conn.batch_execute(&script::render_stamp(&stamp, "stamp", true))?;
+                    located.require_writable()?;
+                    ledger_schema::prepare(conn, &located, "")?;
+                    let sql = script::render_stamp(&stamp, "stamp", false, &read.tables);
+                    conn.batch_execute(&sql)?;
                 }
                 Ok(counts)
             })?;
@@ -694,7 +700,8 @@ impl Context {
         let timeout = seconds("--lock-timeout", self.global.lock_timeout)?;
         let changes =
             migrator::with_lock(&mut db.conn, timeout, &mut self.observer(), |conn, _| {
-                let status = Status::new(&set, &ledger::read(conn)?);
+                let read = ledger::read(conn)?;
+                let status = Status::new(&set, &read);
                 let state = &status.migrations[index];
                 if state.applied.is_none() {
                     return Err(Error::Usage(format!(
@@ -704,9 +711,10 @@ impl Context {
                 }
                 if !state.changes.is_empty() {
                     conn.batch_execute(&format!(
-                        "UPDATE __ragchat_migrations SET up_sha256 = {}, down_sha256 = {}, \
+                        "UPDATE {} SET up_sha256 = {}, down_sha256 = {}, \
                      applied_by = applied_by || ' (checksum accepted ' || now()::text || ')' \
                      WHERE version = {}",
+                        read.tables.side(),
                         ledger::literal(&m.up_sha256),
                         m.down_sha256
                             .as_deref()

@@ -153,7 +153,12 @@ fn cache_key(conn: &mut PgConnection, migrations: &[&MigrationScript]) -> Result
         #[diesel(sql_type = diesel::sql_types::Text)]
         v: String,
     }
-    let server: Version = diesel::sql_query("SELECT version() AS v").get_result(conn)?;
+    // The search_path decides which schemas the migrations build into.
+    let server: Version = diesel::sql_query(
+        "SELECT version() || ' search_path=' || current_setting('search_path') \
+                || ' current_schema=' || coalesce(current_schema()::text, '') AS v",
+    )
+    .get_result(conn)?;
     let mut material = format!(
         "{}\n{}\n{}\n",
         env!("CARGO_PKG_VERSION"),

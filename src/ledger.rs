@@ -4,6 +4,8 @@
 //! each migration's checksums, when it ran, how long it took and who ran it.
 
 use crate::error::Result;
+pub use crate::ledger_schema::LedgerTables;
+use crate::ledger_schema::{self, Located};
 use crate::source::MigrationScript;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
@@ -15,27 +17,27 @@ use serde::Serialize;
 /// (diesel_cli reverted it): then a pending version never has a side record,
 /// and recording it needs no upsert (which costs the server far more per
 /// migration than a plain insert).
-macro_rules! purge_orphans_sql {
-    () => {
-        "DELETE FROM __ragchat_migrations r WHERE NOT EXISTS \
-         (SELECT 1 FROM __diesel_schema_migrations d WHERE d.version = r.version);\n"
-    };
+pub fn purge_orphans_sql(t: &LedgerTables) -> String {
+    format!(
+        "DELETE FROM {side} r WHERE NOT EXISTS \
+         (SELECT 1 FROM {diesel} d WHERE d.version = r.version);\n",
+        side = t.side(),
+        diesel = t.diesel()
+    )
 }
-
-/// The purge of orphaned side records on its own, for scripts that start
-/// past base (where the ledger already exists).
-pub const PURGE_ORPHANS_SQL: &str = purge_orphans_sql!();
 
 /// Creates both ledger tables when missing (Diesel's with Diesel's own DDL,
 /// so diesel_cli sees exactly what it would have made), and purges orphaned
-/// side records.
-pub const CREATE_LEDGER_SQL: &str = concat!(
-    "\
-CREATE TABLE IF NOT EXISTS __diesel_schema_migrations (
+/// side records. Sent only when the probe found a table missing: a
+/// `CREATE TABLE` is DDL, and the toolkit's everyday writes must need no
+/// lock stronger than an `INSERT`'s.
+pub fn create_ledger_sql(t: &LedgerTables) -> String {
+    format!(
+        "CREATE TABLE IF NOT EXISTS {diesel} (
        version VARCHAR(50) PRIMARY KEY NOT NULL,
        run_on TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP
 );
-CREATE TABLE IF NOT EXISTS __ragchat_migrations (
+CREATE TABLE IF NOT EXISTS {side} (
     version varchar(50) PRIMARY KEY,
     dir_name text NOT NULL,
     up_sha256 text NOT NULL,
@@ -45,10 +47,23 @@ CREATE TABLE IF NOT EXISTS __ragchat_migrations (
     applied_by text NOT NULL,
     diesel_run_on timestamp
 );
-ALTER TABLE __ragchat_migrations ADD COLUMN IF NOT EXISTS diesel_run_on timestamp;
-",
-    purge_orphans_sql!()
-);
+{purge}",
+        diesel = t.diesel(),
+        side = t.side(),
+        purge = purge_orphans_sql(t)
+    )
+}
+
+/// Brings a side table of an older layout up to date (it lacked
+/// `diesel_run_on`). Run once, under the lock, in its own transaction, and
+/// only when the catalog shows the column missing: it takes an ACCESS
+/// EXCLUSIVE lock and needs the table's owner.
+pub fn upgrade_layout_sql(t: &LedgerTables) -> String {
+    format!(
+        "BEGIN;\nALTER TABLE {} ADD COLUMN IF NOT EXISTS diesel_run_on timestamp;\nCOMMIT;",
+        t.side()
+    )
+}
 
 /// Who wrote a side-table row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -123,6 +138,9 @@ pub struct Ledger {
     /// False when the database has no `__diesel_schema_migrations` table:
     /// no Diesel-compatible tool ever migrated it.
     pub exists: bool,
+    /// Where the ledger's tables are (bare names for an offline script).
+    #[serde(skip)]
+    pub tables: LedgerTables,
 }
 
 impl Ledger {
@@ -166,6 +184,7 @@ impl Ledger {
         Ledger {
             applied: entries,
             exists: true,
+            tables: self.tables.clone(),
         }
     }
 
@@ -181,29 +200,6 @@ impl Ledger {
     pub fn contains(&self, version: &str) -> bool {
         self.get(version).is_some()
     }
-}
-
-/// Which ledger tables exist, and one more yes/no asked in the same
-/// statement (see [`probe`]).
-#[derive(QueryableByName)]
-struct Probe {
-    #[diesel(sql_type = Bool)]
-    diesel: bool,
-    #[diesel(sql_type = Bool)]
-    side: bool,
-    #[diesel(sql_type = Bool)]
-    also: bool,
-}
-
-/// Looks for the two ledger tables, and evaluates `also` (an SQL boolean)
-/// in the same round trip.
-fn probe(conn: &mut PgConnection, also: &str) -> Result<Probe> {
-    Ok(diesel::sql_query(format!(
-        "SELECT to_regclass('__diesel_schema_migrations') IS NOT NULL AS diesel, \
-                to_regclass('__ragchat_migrations') IS NOT NULL AS side, \
-                {also} AS also"
-    ))
-    .get_result(conn)?)
 }
 
 #[derive(QueryableByName)]
@@ -263,18 +259,25 @@ pub fn unmanaged_relations(conn: &mut PgConnection) -> Result<Vec<String>> {
 /// Reads the ledger without creating anything: a database that never saw a
 /// migration has an empty ledger.
 pub fn read(conn: &mut PgConnection) -> Result<Ledger> {
-    let present = probe(conn, "true")?;
-    read_tables(conn, present.diesel, present.side, Detail::Checksums)
+    Ok(read_located(conn)?.0)
 }
 
-/// [`read`] for a run, with one more answer from the same probe: whether
-/// the current schema holds relations besides the ledger's (a database with
+/// [`read`], also telling where the ledger is and what the session may do
+/// with it.
+pub fn read_located(conn: &mut PgConnection) -> Result<(Ledger, Located)> {
+    let located = ledger_schema::locate(conn, "true")?;
+    let ledger = read_tables(conn, &located, located.side, Detail::Checksums)?;
+    Ok((ledger, located))
+}
+
+/// [`read_located`] for a run: `also` of the result tells whether the
+/// current schema holds relations besides the ledger's (a database with
 /// some but no ledger was set up by something else; see
 /// [`unmanaged_relations`]).
-pub fn read_for_run(conn: &mut PgConnection) -> Result<(Ledger, bool)> {
-    let present = probe(conn, OTHER_RELATIONS_SQL)?;
-    let ledger = read_tables(conn, present.diesel, present.side, Detail::Checksums)?;
-    Ok((ledger, present.also))
+pub fn read_for_run(conn: &mut PgConnection) -> Result<(Ledger, Located)> {
+    let located = ledger_schema::locate(conn, OTHER_RELATIONS_SQL)?;
+    let ledger = read_tables(conn, &located, located.side, Detail::Checksums)?;
+    Ok((ledger, located))
 }
 
 /// True when the current schema has a relation that is not the ledger's;
@@ -321,7 +324,7 @@ pub fn observe(conn: &mut PgConnection, detail: Detail) -> Result<Observed> {
         .repeatable_read()
         .run(|conn| {
             // `also`: the lock is free (and now held until COMMIT).
-            let present = probe(conn, crate::lock::IDLE_SQL)?;
+            let present = ledger_schema::locate(conn, crate::lock::IDLE_SQL)?;
             let migrating = if present.also {
                 None
             } else {
@@ -329,7 +332,7 @@ pub fn observe(conn: &mut PgConnection, detail: Detail) -> Result<Observed> {
             };
             let side = present.side && detail != Detail::Versions;
             Ok(Observed {
-                ledger: read_tables(conn, present.diesel, side, detail)?,
+                ledger: read_tables(conn, &present, side, detail)?,
                 migrating,
             })
         })
@@ -337,35 +340,51 @@ pub fn observe(conn: &mut PgConnection, detail: Detail) -> Result<Observed> {
 
 fn read_tables(
     conn: &mut PgConnection,
-    diesel_table: bool,
+    located: &Located,
     side_table: bool,
     detail: Detail,
 ) -> Result<Ledger> {
-    if !diesel_table {
-        return Ok(Ledger::default());
+    let tables = located.tables.clone();
+    if !located.diesel {
+        return Ok(Ledger {
+            tables,
+            ..Ledger::default()
+        });
     }
     let checksums = if detail == Detail::Checksums {
         "r.up_sha256, r.down_sha256"
     } else {
         "NULL::text AS up_sha256, NULL::text AS down_sha256"
     };
-    let joined = format!(
-        "SELECT d.version, d.run_on, r.dir_name, {checksums}, r.applied_at, \
-                r.duration_ms, r.applied_by \
-         FROM __diesel_schema_migrations d \
-         LEFT JOIN __ragchat_migrations r ON r.version = d.version \
-              AND r.diesel_run_on IS NOT DISTINCT FROM d.run_on \
-         ORDER BY d.version"
-    );
-    let query = if side_table {
-        joined.as_str()
+    // A side table of the older layout (no diesel_run_on) is read as it is;
+    // the next run brings it up to date.
+    let same_run = if located.side_current {
+        "AND r.diesel_run_on IS NOT DISTINCT FROM d.run_on"
     } else {
-        "SELECT version, run_on, NULL::text AS dir_name, NULL::text AS up_sha256, \
-                NULL::text AS down_sha256, NULL::timestamptz AS applied_at, \
-                NULL::float8 AS duration_ms, NULL::text AS applied_by \
-         FROM __diesel_schema_migrations ORDER BY version"
+        ""
     };
-    let rows: Vec<Row> = diesel::sql_query(query).load(conn)?;
+    let query = if side_table {
+        format!(
+            "SELECT d.version, d.run_on, r.dir_name, {checksums}, r.applied_at, \
+                    r.duration_ms, r.applied_by \
+             FROM {diesel} d \
+             LEFT JOIN {side} r ON r.version = d.version {same_run} \
+             ORDER BY d.version",
+            diesel = tables.diesel(),
+            side = tables.side()
+        )
+    } else {
+        format!(
+            "SELECT version, run_on, NULL::text AS dir_name, NULL::text AS up_sha256, \
+                    NULL::text AS down_sha256, NULL::timestamptz AS applied_at, \
+                    NULL::float8 AS duration_ms, NULL::text AS applied_by \
+             FROM {} ORDER BY version",
+            tables.diesel()
+        )
+    };
+    let rows: Vec<Row> = diesel::sql_query(query)
+        .load(conn)
+        .map_err(|e| ledger_schema::step_failed("reading the migration ledger", &e))?;
     let applied = rows
         .into_iter()
         .map(|r| AppliedMigration {
@@ -389,6 +408,7 @@ fn read_tables(
     Ok(Ledger {
         applied,
         exists: true,
+        tables,
     })
 }
 
@@ -404,6 +424,7 @@ pub fn literal(text: &str) -> String {
 ///
 /// `duration_ms` is an SQL expression (`NULL` where nothing was timed).
 pub fn record_applied_sql(
+    t: &LedgerTables,
     migration: &MigrationScript,
     recorded_by: RecordedBy,
     duration_ms: &str,
@@ -420,20 +441,20 @@ pub fn record_applied_sql(
     if recorded_by == RecordedBy::Adopted {
         // Applied by another tool: Diesel's row exists (diesel_cli), or is
         // made here (adopt of an Alembic database); a stale side record may
-        // exist too. Keep Diesel's time, replace our record.
+        // exist too. Keep Diesel's time, replace our record: a delete and an
+        // insert, so a role with only SELECT, INSERT and DELETE can do it.
         return format!(
-            "INSERT INTO __diesel_schema_migrations (version) VALUES ({version}) \
+            "INSERT INTO {diesel} (version) VALUES ({version}) \
              ON CONFLICT (version) DO NOTHING;\n\
-             INSERT INTO __ragchat_migrations \
+             DELETE FROM {side} WHERE version = {version};\n\
+             INSERT INTO {side} \
              (version, dir_name, up_sha256, down_sha256, applied_at, duration_ms, applied_by, \
               diesel_run_on) \
              SELECT {version}, {dir}, {up}, {down}, \
               coalesce(d.run_on::timestamptz, statement_timestamp()), {duration_ms}, {by}, \
-              d.run_on FROM __diesel_schema_migrations d WHERE d.version = {version} \
-             ON CONFLICT (version) DO UPDATE SET dir_name = EXCLUDED.dir_name, \
-             up_sha256 = EXCLUDED.up_sha256, down_sha256 = EXCLUDED.down_sha256, \
-             applied_at = EXCLUDED.applied_at, duration_ms = EXCLUDED.duration_ms, \
-             applied_by = EXCLUDED.applied_by, diesel_run_on = EXCLUDED.diesel_run_on;\n"
+              d.run_on FROM {diesel} d WHERE d.version = {version};\n",
+            diesel = t.diesel(),
+            side = t.side()
         );
     }
     // A pending version has no row in either table (orphans were purged
@@ -441,12 +462,14 @@ pub fn record_applied_sql(
     // defaults to CURRENT_TIMESTAMP in this transaction and session time
     // zone, which is exactly what diesel_run_on records.
     format!(
-        "INSERT INTO __diesel_schema_migrations (version) VALUES ({version});\n\
-         INSERT INTO __ragchat_migrations \
+        "INSERT INTO {diesel} (version) VALUES ({version});\n\
+         INSERT INTO {side} \
          (version, dir_name, up_sha256, down_sha256, applied_at, duration_ms, applied_by, \
           diesel_run_on) \
          VALUES ({version}, {dir}, {up}, {down}, statement_timestamp(), {duration_ms}, {by}, \
-          CURRENT_TIMESTAMP::timestamp);\n"
+          CURRENT_TIMESTAMP::timestamp);\n",
+        diesel = t.diesel(),
+        side = t.side()
     )
 }
 
@@ -454,9 +477,10 @@ pub fn record_applied_sql(
 /// side record follows in a batch ([`record_run_batch_sql`]): one
 /// multi-row statement every [`RECORD_BATCH`] migrations costs the server
 /// far less than a second `INSERT` in every migration's message.
-pub fn record_diesel_row_sql(version: &str) -> String {
+pub fn record_diesel_row_sql(t: &LedgerTables, version: &str) -> String {
     format!(
-        "INSERT INTO __diesel_schema_migrations (version) VALUES ({});\n",
+        "INSERT INTO {} (version) VALUES ({});\n",
+        t.diesel(),
         literal(version)
     )
 }
@@ -511,16 +535,17 @@ impl<'a> PendingSideRecords<'a> {
 
     /// The SQL that writes every waiting change (deletions first); empty
     /// when nothing waits. [`PendingSideRecords::clear`] once it committed.
-    pub fn sql(&self) -> String {
+    pub fn sql(&self, t: &LedgerTables) -> String {
         let mut sql = String::new();
         if !self.reverted.is_empty() {
             let versions: Vec<String> = self.reverted.iter().map(|v| literal(v)).collect();
             sql.push_str(&format!(
-                "DELETE FROM __ragchat_migrations WHERE version IN ({});\n",
+                "DELETE FROM {} WHERE version IN ({});\n",
+                t.side(),
                 versions.join(", ")
             ));
         }
-        sql.push_str(&record_run_batch_sql(&self.applied));
+        sql.push_str(&record_run_batch_sql(t, &self.applied));
         sql
     }
 
@@ -535,7 +560,7 @@ impl<'a> PendingSideRecords<'a> {
 /// already written (committed, or earlier in the same transaction). Their
 /// time and `diesel_run_on` are taken from those rows, so they agree with
 /// Diesel exactly. Empty for no records.
-pub fn record_run_batch_sql(records: &[PendingRecord]) -> String {
+pub fn record_run_batch_sql(t: &LedgerTables, records: &[PendingRecord]) -> String {
     if records.is_empty() {
         return String::new();
     }
@@ -557,33 +582,38 @@ pub fn record_run_batch_sql(records: &[PendingRecord]) -> String {
         })
         .collect();
     format!(
-        "INSERT INTO __ragchat_migrations \
+        "INSERT INTO {side} \
          (version, dir_name, up_sha256, down_sha256, applied_at, duration_ms, applied_by, \
           diesel_run_on) \
          SELECT v.version, v.dir_name, v.up_sha256, v.down_sha256, d.run_on::timestamptz, \
-          v.duration_ms, {}, d.run_on \
-         FROM (VALUES {}) AS v (version, dir_name, up_sha256, down_sha256, duration_ms) \
-         JOIN __diesel_schema_migrations d ON d.version = v.version;\n",
-        literal(&RecordedBy::Run.label()),
-        rows.join(",\n  ")
+          v.duration_ms, {by}, d.run_on \
+         FROM (VALUES {rows}) AS v (version, dir_name, up_sha256, down_sha256, duration_ms) \
+         JOIN {diesel} d ON d.version = v.version;\n",
+        side = t.side(),
+        diesel = t.diesel(),
+        by = literal(&RecordedBy::Run.label()),
+        rows = rows.join(",\n  ")
     )
 }
 
 /// Diesel's row of a reverted migration, deleted with its down SQL (its side
 /// record follows in a batch).
-pub fn forget_diesel_row_sql(version: &str) -> String {
+pub fn forget_diesel_row_sql(t: &LedgerTables, version: &str) -> String {
     format!(
-        "DELETE FROM __diesel_schema_migrations WHERE version = {};\n",
+        "DELETE FROM {} WHERE version = {};\n",
+        t.diesel(),
         literal(version)
     )
 }
 
 /// The statements that forget `version` in both tables.
-pub fn record_reverted_sql(version: &str) -> String {
+pub fn record_reverted_sql(t: &LedgerTables, version: &str) -> String {
     let version = literal(version);
     format!(
-        "DELETE FROM __diesel_schema_migrations WHERE version = {version};\n\
-         DELETE FROM __ragchat_migrations WHERE version = {version};\n"
+        "DELETE FROM {diesel} WHERE version = {version};\n\
+         DELETE FROM {side} WHERE version = {version};\n",
+        diesel = t.diesel(),
+        side = t.side()
     )
 }
 
@@ -598,6 +628,6 @@ pub fn adopt_unrecorded_sql<'a>(
         .iter()
         .filter(|a| a.record.is_none())
         .filter_map(|a| known(&a.version))
-        .map(|m| record_applied_sql(m, RecordedBy::Adopted, "NULL"))
+        .map(|m| record_applied_sql(&ledger.tables, m, RecordedBy::Adopted, "NULL"))
         .collect()
 }

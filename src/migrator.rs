@@ -18,7 +18,8 @@
 
 use crate::blame;
 use crate::error::{Error, Result, SqlLine};
-use crate::ledger::{self, Ledger, RecordedBy};
+use crate::ledger::{self, LedgerTables, RecordedBy};
+use crate::ledger_schema;
 use crate::lock;
 use crate::pg_error;
 use crate::plan::{self, Direction, Plan, Status, Step};
@@ -137,7 +138,7 @@ pub fn run_and_report(
 ) -> Result<RunOutcome> {
     set.require_contents()?;
     with_lock(conn, options.lock_timeout, observer, |conn, observer| {
-        let (ledger, other_relations) = ledger::read_for_run(conn)?;
+        let (ledger, located) = ledger::read_for_run(conn)?;
         let status = Status::new(set, &ledger);
         let plan = make_plan(set, &status, command, options)?;
         observer.plan_ready(plan.steps.len());
@@ -147,24 +148,24 @@ pub fn run_and_report(
             // Best effort: a role that may not create the side table still
             // gets its no-op upgrade.
             let adopt = ledger::adopt_unrecorded_sql(&ledger, |v| set.by_version(v));
-            if !adopt.is_empty() {
-                let sql = format!("BEGIN;\n{}{adopt}COMMIT;", ledger::CREATE_LEDGER_SQL);
-                if conn.batch_execute(&sql).is_err() {
-                    let _ = conn.batch_execute("ROLLBACK");
-                }
+            if !adopt.is_empty() && located.require_writable().is_ok() {
+                let _ = ledger_schema::prepare(conn, &located, &adopt);
             }
             return Ok(RunOutcome {
                 steps: Vec::new(),
                 status,
             });
         }
-        if !ledger.exists && other_relations {
+        if !ledger.exists && located.also {
             refuse_unmanaged_schema(conn)?;
         }
         observer.before_run(conn, &plan, &status)?;
+        located.require_writable()?;
+        let adopt = ledger::adopt_unrecorded_sql(&ledger, |v| set.by_version(v));
+        ledger_schema::prepare(conn, &located, &adopt)?;
         // Sent with the first migration rather than on its own.
-        let prelude = format!("{WATCH_FOR_CLIENT_DEATH_SQL}{}", prelude_sql(set, &ledger));
-        let steps = execute(conn, &plan, options, prelude, observer)?;
+        let prelude = WATCH_FOR_CLIENT_DEATH_SQL.to_string();
+        let steps = execute(conn, &plan, options, &ledger.tables, prelude, observer)?;
         let (ups, downs): (Vec<&Step>, Vec<&Step>) = plan
             .steps
             .iter()
@@ -198,9 +199,12 @@ pub fn apply_exactly(
         options.lock_timeout,
         &mut reporter,
         |conn, observer| {
-            let ledger = ledger::read(conn)?;
-            let prelude = prelude_sql(set, &ledger);
-            execute(conn, &Plan::up(migrations), options, prelude, observer)
+            let (ledger, located) = ledger::read_located(conn)?;
+            located.require_writable()?;
+            let adopt = ledger::adopt_unrecorded_sql(&ledger, |v| set.by_version(v));
+            ledger_schema::prepare(conn, &located, &adopt)?;
+            let plan = Plan::up(migrations);
+            execute(conn, &plan, options, &ledger.tables, String::new(), observer)
         },
     );
     crate::progress_hook::emit(crate::progress_hook::Event::Finished);
@@ -257,7 +261,8 @@ pub fn with_lock<T>(
     observer: &mut dyn Observer,
     body: impl FnOnce(&mut PgConnection, &mut dyn Observer) -> Result<T>,
 ) -> Result<T> {
-    lock::acquire(conn, timeout, &mut |pid| observer.waiting_for_lock(pid))?;
+    lock::acquire(conn, timeout, &mut |pid| observer.waiting_for_lock(pid))
+        .map_err(|e| ledger_schema::step_error("taking the migration lock", e))?;
     let result = body(conn, observer);
     if result.is_err() {
         // A failure may have left a transaction open and aborted, in which
@@ -305,39 +310,34 @@ const WATCH_FOR_CLIENT_DEATH_SQL: &str =
     "SELECT set_config('client_connection_check_interval', '1000', false) \
      WHERE current_setting('server_version_num')::int >= 140000;\n";
 
-/// Creates the ledger tables when missing and takes over the checksums of
-/// versions another tool applied; sent with the first migration.
-pub fn prelude_sql(set: &MigrationSet, ledger: &Ledger) -> String {
-    let mut sql = ledger::CREATE_LEDGER_SQL.to_string();
-    sql.push_str(&ledger::adopt_unrecorded_sql(ledger, |v| set.by_version(v)));
-    sql
-}
-
 /// The migration SQL of a step and the ledger writes that go with it, each
 /// step recorded on its own (the offline script's form).
-pub fn step_sql<'s>(step: &Step<'s>, duration_ms: &str) -> (&'s str, String) {
+pub fn step_sql<'s>(t: &LedgerTables, step: &Step<'s>, duration_ms: &str) -> (&'s str, String) {
     let m = step.migration;
     match step.direction {
         Direction::Up => (
             m.up_sql.as_str(),
-            ledger::record_applied_sql(m, RecordedBy::Run, duration_ms),
+            ledger::record_applied_sql(t, m, RecordedBy::Run, duration_ms),
         ),
         Direction::Down => (
             m.down_sql.as_deref().unwrap_or_default(),
-            ledger::record_reverted_sql(&m.version),
+            ledger::record_reverted_sql(t, &m.version),
         ),
     }
 }
 
 /// The migration SQL of a step and the ledger write sent with it by a live
 /// run: Diesel's row, inserted or deleted (the side record is batched).
-fn live_step_sql<'s>(step: &Step<'s>) -> (&'s str, String) {
+fn live_step_sql<'s>(t: &LedgerTables, step: &Step<'s>) -> (&'s str, String) {
     let m = step.migration;
     match step.direction {
-        Direction::Up => (m.up_sql.as_str(), ledger::record_diesel_row_sql(&m.version)),
+        Direction::Up => (
+            m.up_sql.as_str(),
+            ledger::record_diesel_row_sql(t, &m.version),
+        ),
         Direction::Down => (
             m.down_sql.as_deref().unwrap_or_default(),
-            ledger::forget_diesel_row_sql(&m.version),
+            ledger::forget_diesel_row_sql(t, &m.version),
         ),
     }
 }
@@ -351,6 +351,7 @@ fn execute(
     conn: &mut PgConnection,
     plan: &Plan,
     options: &RunOptions,
+    tables: &LedgerTables,
     prelude: String,
     observer: &mut dyn Observer,
 ) -> Result<Vec<StepReport>> {
@@ -370,23 +371,23 @@ fn execute(
         // Waiting side-table changes go out with this step's message when
         // they are due; a failed message leaves them waiting.
         let flush = if pending.due_before(step.direction) {
-            pending.sql()
+            pending.sql(tables)
         } else {
             String::new()
         };
         let outcome = if options.single_transaction {
-            run_message(conn, step, &flush, "", None)
+            run_message(conn, tables, step, &flush, "", None)
         } else if step.migration.run_in_transaction {
             let head = format!(
                 "BEGIN;\nSET LOCAL lock_timeout = {ddl_timeout};\n{}{flush}",
                 prelude.take().unwrap_or_default()
             );
-            run_message(conn, step, &head, "COMMIT;", Some(&ddl_timeout))
+            run_message(conn, tables, step, &head, "COMMIT;", Some(&ddl_timeout))
         } else {
             if let Some(sql) = prelude.take().filter(|sql| !sql.is_empty()) {
                 conn.batch_execute(&sql)?;
             }
-            run_outside_transaction(conn, step, &flush)
+            run_outside_transaction(conn, tables, step, &flush)
         };
         if let Err(e) = outcome {
             // The failed message may have left a transaction aborted (also
@@ -396,7 +397,7 @@ fn execute(
             if !options.single_transaction {
                 // The steps before this one are committed: record them now.
                 // Should that fail too, the next run records them.
-                let _ = conn.batch_execute(&pending.sql());
+                let _ = conn.batch_execute(&pending.sql(tables));
             }
             return Err(e);
         }
@@ -423,17 +424,19 @@ fn execute(
         }
         reports.push(report);
     }
-    let records = pending.sql();
+    let records = pending.sql(tables);
+    let recording = "writing the side records of the migration ledger";
     if options.single_transaction {
         if let Err(e) = conn.batch_execute(&format!("{records}COMMIT;")) {
             let _ = conn.batch_execute("ROLLBACK");
-            return Err(e.into());
+            return Err(ledger_schema::step_failed(recording, &e));
         }
         for report in &reports {
             observer.step_done(report);
         }
     } else if !records.is_empty() {
-        conn.batch_execute(&records)?;
+        conn.batch_execute(&records)
+            .map_err(|e| ledger_schema::step_failed(recording, &e))?;
     }
     Ok(reports)
 }
@@ -443,18 +446,20 @@ fn execute(
 /// `replay_lock_timeout` is given (the migration ran on its own).
 fn run_message(
     conn: &mut PgConnection,
+    tables: &LedgerTables,
     step: &Step,
     head: &str,
     tail: &str,
     replay_lock_timeout: Option<&str>,
 ) -> Result<()> {
-    let (sql, ledger_sql) = live_step_sql(step);
+    let (sql, ledger_sql) = live_step_sql(tables, step);
     let message = format!("{head}{sql}\n;\n{ledger_sql}{tail}");
     conn.batch_execute(&message).map_err(|e| {
         let place = match pg_error::position(&e) {
             Some(p) => p
                 .checked_sub(head.chars().count())
                 .and_then(|p| blame::by_position(sql, p)),
+            None if pg_error::concerns_ledger(&e) => None,
             None => replay_lock_timeout.and_then(|t| blame::by_replay(conn, sql, t, &e)),
         };
         failure(step, &e, place)
@@ -470,8 +475,13 @@ fn run_message(
 /// The statements go one by one, as `--sql` prints them ([`sql_text`]):
 /// PostgreSQL runs a multi-statement message as one implicit transaction,
 /// in which `CREATE INDEX CONCURRENTLY` is refused.
-fn run_outside_transaction(conn: &mut PgConnection, step: &Step, flush: &str) -> Result<()> {
-    let (sql, ledger_sql) = live_step_sql(step);
+fn run_outside_transaction(
+    conn: &mut PgConnection,
+    tables: &LedgerTables,
+    step: &Step,
+    flush: &str,
+) -> Result<()> {
+    let (sql, ledger_sql) = live_step_sql(tables, step);
     for statement in sql_text::parse(sql).statements {
         if let Err(e) = conn.batch_execute(statement.text) {
             let place = blame::in_statement(sql, &statement, pg_error::position(&e));
@@ -482,7 +492,8 @@ fn run_outside_transaction(conn: &mut PgConnection, step: &Step, flush: &str) ->
             return Err(error);
         }
     }
-    conn.batch_execute(&format!("BEGIN;\n{flush}{ledger_sql}COMMIT;"))?;
+    conn.batch_execute(&format!("BEGIN;\n{flush}{ledger_sql}COMMIT;"))
+        .map_err(|e| own_failure(step, &e))?;
     Ok(())
 }
 
@@ -514,8 +525,28 @@ fn invalid_index_note(conn: &mut PgConnection) -> String {
     )
 }
 
+/// An error of the ledger writes that go with a step's SQL.
+fn own_failure(step: &Step, error: &diesel::result::Error) -> Error {
+    ledger_schema::step_failed(
+        &format!(
+            "recording {} {} in the migration ledger (the migration's own SQL had run)",
+            step.migration.dir_name,
+            match step.direction {
+                Direction::Up => "as applied",
+                Direction::Down => "as reverted",
+            }
+        ),
+        error,
+    )
+}
+
 fn failure(step: &Step, error: &diesel::result::Error, place: Option<blame::Place>) -> Error {
     let line = place.as_ref().map(|p| p.line);
+    // The message also carries the toolkit's ledger writes: an error that
+    // names a ledger table is theirs, not the migration's.
+    if pg_error::concerns_ledger(error) {
+        return own_failure(step, error);
+    }
     let mut message = pg_error::describe(error);
     if message.contains("lock timeout") {
         message.push_str(

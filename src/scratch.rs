@@ -17,6 +17,10 @@ pub struct ScratchDb {
     admin: DatabaseUrl,
     connect_timeout: u64,
     keep: bool,
+    /// The target session's `search_path`, given to every scratch session:
+    /// role and database settings do not carry over to a new database, and
+    /// the migrations must build into the same schemas as on the target.
+    search_path: String,
     /// Keeps the local cluster running while the scratch database lives there.
     _local: Option<Session>,
 }
@@ -55,13 +59,16 @@ impl ScratchDb {
         );
         // template0: a template1 that someone filled must not leak into the check.
         let create = format!("CREATE DATABASE {name} TEMPLATE template0");
-        match target_conn.batch_execute(&create) {
+        let shape = crate::scratch_shape::of(target_conn)?;
+        let search_path = shape.search_path.clone();
+        let scratch: Result<ScratchDb> = match target_conn.batch_execute(&create) {
             Ok(()) => Ok(ScratchDb {
                 url: target.with_dbname(&name)?,
                 admin: target.clone(),
                 name,
                 connect_timeout,
                 keep: false,
+                search_path,
                 _local: None,
             }),
             Err(e) if crate::pg_error::describe(&e).contains("permission denied") => {
@@ -82,16 +89,23 @@ impl ScratchDb {
                     name,
                     connect_timeout,
                     keep: false,
+                    search_path,
                     _local: Some(session),
                 })
             }
             Err(e) => Err(e.into()),
-        }
+        };
+        let scratch = scratch?;
+        shape.prepare(&mut scratch.connect()?)?;
+        Ok(scratch)
     }
 
-    /// A new connection to the scratch database.
+    /// A new connection to the scratch database, with the target's
+    /// `search_path`.
     pub fn connect(&self) -> Result<PgConnection> {
-        self.url.connect(self.connect_timeout)
+        let mut conn = self.url.connect(self.connect_timeout)?;
+        crate::scratch_shape::set_search_path(&mut conn, &self.search_path)?;
+        Ok(conn)
     }
 
     /// The scratch database's URL (masked when displayed).

@@ -2,7 +2,7 @@
 //! migrator sends, so that `psql -v ON_ERROR_STOP=1 -f` of the script leaves
 //! the schema and ledger that running the command would.
 
-use crate::ledger::{self, RecordedBy};
+use crate::ledger::{self, LedgerTables, RecordedBy};
 use crate::migrator::step_sql;
 use crate::plan::{Direction, Plan, StampPlan};
 use crate::sql_text;
@@ -30,10 +30,13 @@ pub fn render_plan(plan: &Plan, title: &str, options: ScriptOptions) -> String {
         out.push_str(&lock_timeout);
         out.push('\n');
     }
+    // Bare table names: the script finds the ledger where psql's session
+    // does, as diesel_cli would.
+    let tables = LedgerTables::unqualified();
     if options.create_ledger {
-        out.push_str(ledger::CREATE_LEDGER_SQL);
+        out.push_str(&ledger::create_ledger_sql(&tables));
     } else {
-        out.push_str(ledger::PURGE_ORPHANS_SQL);
+        out.push_str(&ledger::purge_orphans_sql(&tables));
     }
     out.push('\n');
     for step in &plan.steps {
@@ -46,7 +49,7 @@ pub fn render_plan(plan: &Plan, title: &str, options: ScriptOptions) -> String {
             "-- {} ({direction})\n",
             crate::names::shown(&m.dir_name)
         ));
-        let (sql, ledger_sql) = step_sql(step, "NULL");
+        let (sql, ledger_sql) = step_sql(&tables, step, "NULL");
         let own_transaction = !options.single_transaction && m.run_in_transaction;
         if own_transaction {
             out.push_str("BEGIN;\n");
@@ -74,20 +77,31 @@ pub fn render_plan(plan: &Plan, title: &str, options: ScriptOptions) -> String {
     out
 }
 
-/// The script for `stamp`: ledger writes only.
-pub fn render_stamp(stamp: &StampPlan, title: &str, create_ledger: bool) -> String {
+/// The script for `stamp`: ledger writes only, to `tables` (bare names
+/// offline, the located ledger live).
+pub fn render_stamp(
+    stamp: &StampPlan,
+    title: &str,
+    create_ledger: bool,
+    tables: &LedgerTables,
+) -> String {
     let mut out = header(title);
     out.push_str("BEGIN;\n");
     if create_ledger {
-        out.push_str(ledger::CREATE_LEDGER_SQL);
+        out.push_str(&ledger::create_ledger_sql(tables));
     } else {
-        out.push_str(ledger::PURGE_ORPHANS_SQL);
+        out.push_str(&ledger::purge_orphans_sql(tables));
     }
     for m in &stamp.record {
-        out.push_str(&ledger::record_applied_sql(m, RecordedBy::Stamp, "NULL"));
+        out.push_str(&ledger::record_applied_sql(
+            tables,
+            m,
+            RecordedBy::Stamp,
+            "NULL",
+        ));
     }
     for version in &stamp.forget {
-        out.push_str(&ledger::record_reverted_sql(version));
+        out.push_str(&ledger::record_reverted_sql(tables, version));
     }
     out.push_str("COMMIT;\n");
     out
