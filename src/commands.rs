@@ -376,7 +376,7 @@ impl Context {
                 "{verb} {} step(s) in {}; now at {}",
                 reports.len(),
                 crate::progress::duration(total),
-                describe_current(&set, &status)
+                ragchat_migrate::unknown::describe_current(&set, &status, &self.source())
             ));
         }
         self.printer.json(&json!({
@@ -420,7 +420,12 @@ impl Context {
     fn current(&self) -> Result<u8> {
         let (set, db, status, migrating) = self.observe(ledger::Detail::Versions)?;
         self.warn_about_anomalies(&set, &status);
-        self.printer.line(describe_current(&set, &status));
+        self.printer
+            .line(ragchat_migrate::unknown::describe_current(
+                &set,
+                &status,
+                &self.source(),
+            ));
         self.printer.json(&json!({
             "database": db.url.masked(),
             "current": current_json(&set, &status),
@@ -680,7 +685,7 @@ impl Context {
         let status = Status::new(&set, &ledger::read(&mut db.conn)?);
         self.printer.line(format!(
             "stamped {target}: recorded {recorded}, forgot {forgot} (no migration SQL was run); now at {}",
-            describe_current(&set, &status)
+            ragchat_migrate::unknown::describe_current(&set, &status, &self.source())
         ));
         self.printer.json(&json!({
             "command": "stamp",
@@ -787,13 +792,13 @@ impl Context {
             p.line(format!(
                 "{} at head, nothing edited, unknown or drifted: {}",
                 p.paint("ok:", Style::Good),
-                describe_current(&set, &status)
+                ragchat_migrate::unknown::describe_current(&set, &status, &self.source())
             ));
         } else {
             p.line(format!(
                 "{} the database is not clean ({})",
                 p.paint("check failed:", Style::Bad),
-                describe_current(&set, &status)
+                ragchat_migrate::unknown::describe_current(&set, &status, &self.source())
             ));
             if migrating {
                 p.line("  in progress: a migration run holds the lock; check again when it ends");
@@ -807,11 +812,8 @@ impl Context {
             for c in &changed {
                 p.line(format!("  changed:   {c} (edited after it was applied)"));
             }
-            for u in &status.unknown {
-                p.line(format!(
-                    "  unknown:   {} (applied, but not in this binary's migrations)",
-                    u.version
-                ));
+            if let Some(summary) = ragchat_migrate::unknown::summary(&status, &self.source()) {
+                p.line(format!("  unknown:   {summary}"));
             }
             for o in &out_of_order {
                 p.line(format!("  out of order: {o}"));
@@ -1047,11 +1049,8 @@ impl Context {
     }
 
     fn warn_about_anomalies(&self, set: &MigrationSet, status: &Status) {
-        for u in &status.unknown {
-            self.printer.note(format!(
-                "warning: applied version {} is not in this binary's migrations",
-                u.version
-            ));
+        if let Some(summary) = ragchat_migrate::unknown::summary(status, &self.source()) {
+            self.printer.note(format!("warning: {summary}"));
         }
         for c in status.changed() {
             self.printer.note(format!(
@@ -1103,23 +1102,14 @@ fn from_boundary(set: &MigrationSet, from: Option<&str>) -> Result<usize> {
     }
 }
 
-fn describe_current(set: &MigrationSet, status: &Status) -> String {
-    match status.current() {
-        None => "base".to_string(),
-        Some(i) => {
-            let m = &set.all()[i];
-            let head = if status.at_head() { " (head)" } else { "" };
-            format!("{} {}{head}", m.version, m.label())
-        }
-    }
-}
-
 fn current_json(set: &MigrationSet, status: &Status) -> Value {
     match status.current() {
         None => json!({ "version": null, "name": "base", "head": set.is_empty() }),
         Some(i) => {
             let m = &set.all()[i];
-            json!({ "version": m.version, "name": m.dir_name, "head": status.at_head() })
+            let ahead = ragchat_migrate::unknown::ahead_of(set, status);
+            json!({ "version": m.version, "name": m.dir_name,
+                    "head": status.at_head() && ahead.is_none(), "ahead_of_migrations": ahead })
         }
     }
 }

@@ -111,9 +111,24 @@ impl DatabaseUrl {
     /// the masked URL, libpq's reason and the likely fix.
     pub fn connect(&self, timeout_secs: u64) -> Result<diesel::PgConnection> {
         use diesel::Connection;
-        diesel::PgConnection::establish(&self.conninfo(timeout_secs)).map_err(|e| Error::Connect {
-            url: self.masked.clone(),
-            reason: crate::secrets::mask(&connection_reason(&e.to_string())),
+        diesel::PgConnection::establish(&self.conninfo(timeout_secs)).map_err(|e| {
+            let text = e.to_string();
+            // The connection was made; the session's first statements (time
+            // zone, encoding) were cancelled: not a connection problem.
+            if text.contains("statement timeout") {
+                return Error::Database(format!(
+                    "setting up the session on {} failed: {}\n  statement_timeout (set for the \
+                     role, the database or the URL's options) cancelled it; fix: raise or reset \
+                     it for the migration role (`ALTER ROLE ... RESET statement_timeout`), or \
+                     pass `?options=-cstatement_timeout%3D0` in the URL",
+                    self.masked,
+                    text.trim()
+                ));
+            }
+            Error::Connect {
+                url: self.masked.clone(),
+                reason: crate::secrets::mask(&connection_reason(&text)),
+            }
         })
     }
 

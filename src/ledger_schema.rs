@@ -324,3 +324,36 @@ fn layout_upgrade_failed(located: &Located, error: &diesel::result::Error) -> Er
         owner = located.side_owner.as_deref().unwrap_or("its owner"),
     ))
 }
+
+/// Refuses a ledger that holds a version more than once (a Diesel table
+/// made without its primary key): which row is true cannot be known, and
+/// every write keyed by version would fail or double. `versions` are sorted.
+pub fn refuse_duplicates<'a>(
+    tables: &LedgerTables,
+    versions: impl Iterator<Item = &'a str>,
+) -> Result<()> {
+    let mut previous: Option<&str> = None;
+    let mut count = 1;
+    let mut twice: Option<(&str, usize)> = None;
+    for version in versions {
+        if previous == Some(version) {
+            count += 1;
+            twice = Some((version, count));
+        } else if twice.is_some() {
+            break;
+        } else {
+            count = 1;
+        }
+        previous = Some(version);
+    }
+    let Some((version, n)) = twice else {
+        return Ok(());
+    };
+    let diesel = tables.diesel();
+    Err(Error::Refused(format!(
+        "the migration ledger {diesel} holds version {version} {n} times (the table lacks \
+         its primary key), so it cannot be trusted; nothing was run.\n  fix: delete the extra \
+         rows (`DELETE FROM {diesel} a USING {diesel} b WHERE a.version = b.version AND \
+         a.ctid > b.ctid`), then `ALTER TABLE {diesel} ADD PRIMARY KEY (version)`"
+    )))
+}

@@ -44,6 +44,7 @@ pub mod progress_hook;
 pub mod project;
 pub mod schema;
 pub mod scratch;
+pub mod scratch_cleanup;
 pub mod scratch_shape;
 pub mod script;
 pub mod secrets;
@@ -52,6 +53,7 @@ pub mod sql_check;
 pub mod sql_text;
 pub mod suggest;
 pub mod target;
+pub mod unknown;
 pub mod verify;
 
 pub use error::{Error, Result};

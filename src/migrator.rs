@@ -548,6 +548,12 @@ fn failure(step: &Step, error: &diesel::result::Error, place: Option<blame::Plac
         return own_failure(step, error);
     }
     let mut message = pg_error::describe(error);
+    if pg_error::classify(error) == pg_error::OwnErrorClass::StatementTimeout {
+        message.push_str(
+            "\n  statement_timeout (set for the role, the database or the URL's options) \
+             cancelled the migration's SQL; fix: raise or reset it for the migration role",
+        );
+    }
     if message.contains("lock timeout") {
         message.push_str(
             "\n  the migration waited longer than --ddl-lock-timeout for a lock that \

@@ -34,29 +34,16 @@ impl ScratchDb {
         target_conn: &mut PgConnection,
         connect_timeout: u64,
     ) -> Result<Self> {
-        // Named after the target so that it is clear whose it is; PostgreSQL
-        // names stop at 63 bytes.
-        let owner: String = target
-            .dbname()
-            .unwrap_or("db")
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() {
-                    c.to_ascii_lowercase()
-                } else {
-                    '_'
-                }
-            })
-            .take(24)
-            .collect();
-        let name = format!(
-            "ragchat_scratch_{owner}_{}_{}",
-            std::process::id(),
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.subsec_nanos())
-                .unwrap_or(0)
-        );
+        // Named after the target so that it is clear whose it is, and after
+        // this host and process so that a later command can tell when it
+        // was abandoned.
+        let name = crate::scratch_cleanup::new_name(target.dbname().unwrap_or("db"));
+        for old in crate::scratch_cleanup::sweep_abandoned(target_conn) {
+            eprintln!(
+                "note: dropped the scratch database {old}, left behind by a ragchat-migrate \
+                 process that no longer runs"
+            );
+        }
         // template0: a template1 that someone filled must not leak into the check.
         let create = format!("CREATE DATABASE {name} TEMPLATE template0");
         let shape = crate::scratch_shape::of(target_conn)?;
@@ -96,6 +83,7 @@ impl ScratchDb {
             Err(e) => Err(e.into()),
         };
         let scratch = scratch?;
+        crate::scratch_cleanup::register(&scratch.admin, &scratch.name, connect_timeout);
         shape.prepare(&mut scratch.connect()?)?;
         Ok(scratch)
     }
@@ -121,6 +109,7 @@ impl ScratchDb {
     /// Leave the database in place when this value is dropped (`--keep`).
     pub fn keep(&mut self) {
         self.keep = true;
+        crate::scratch_cleanup::unregister(&self.name);
     }
 }
 
@@ -135,5 +124,6 @@ impl Drop for ScratchDb {
                 self.name
             ));
         }
+        crate::scratch_cleanup::unregister(&self.name);
     }
 }

@@ -5,7 +5,7 @@
 //! may be edited: an older edited one is refused, as every other command
 //! refuses it.
 
-use super::{describe_current, Context};
+use super::Context;
 use crate::json_contract;
 use diesel::connection::SimpleConnection;
 use diesel::PgConnection;
@@ -82,7 +82,7 @@ impl Context {
             "ran {} step(s) in {}; now at {}",
             steps.len(),
             crate::progress::duration(total),
-            describe_current(&set, &status)
+            ragchat_migrate::unknown::describe_current(&set, &status, &self.source())
         ));
         self.printer.json(&json!({
             "ok": true,
