@@ -205,7 +205,11 @@ fn a_scratch_database_of_a_killed_process_is_dropped_by_the_next_command() {
     let scratch = wait_for(&db, SCRATCH);
     child.kill().unwrap();
     child.wait().unwrap();
-    assert_eq!(db.lines(SCRATCH), [scratch.clone()], "SIGKILL leaves it");
+    assert_eq!(
+        db.lines(SCRATCH),
+        std::slice::from_ref(&scratch),
+        "SIGKILL leaves it"
+    );
     // The next command that makes a scratch database sweeps it first.
     let fast = tempfile::tempdir().unwrap();
     table_migration(fast.path(), "2030-01-01-000000_one", "t1");
