@@ -204,7 +204,14 @@ pub fn apply_exactly(
             let adopt = ledger::adopt_unrecorded_sql(&ledger, |v| set.by_version(v));
             ledger_schema::prepare(conn, &located, &adopt)?;
             let plan = Plan::up(migrations);
-            execute(conn, &plan, options, &ledger.tables, String::new(), observer)
+            execute(
+                conn,
+                &plan,
+                options,
+                &ledger.tables,
+                String::new(),
+                observer,
+            )
         },
     );
     crate::progress_hook::emit(crate::progress_hook::Event::Finished);
