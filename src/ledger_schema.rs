@@ -106,7 +106,7 @@ struct Row {
     #[diesel(sql_type = Nullable<Array<Text>>)]
     found: Option<Vec<String>>,
     #[diesel(sql_type = Nullable<Text>)]
-    current: Option<String>,
+    chosen: Option<String>,
     #[diesel(sql_type = Text)]
     search_path: String,
     #[diesel(sql_type = Bool)]
@@ -115,50 +115,6 @@ struct Row {
     role: String,
     #[diesel(sql_type = Bool)]
     also: bool,
-}
-
-/// Finds the ledger's schema and evaluates `also` (an SQL boolean) in the
-/// same round trip; refuses two ledgers, or none possible.
-pub fn locate(conn: &mut PgConnection, also: &str) -> Result<Located> {
-    let row: Row = diesel::sql_query(format!(
-        "SELECT (SELECT array_agg(s.name::text ORDER BY s.ord) \
-                 FROM unnest(current_schemas(false)) WITH ORDINALITY AS s (name, ord) \
-                 WHERE to_regclass(quote_ident(s.name) || '.{DIESEL_TABLE}') IS NOT NULL) AS found, \
-                current_schema()::text AS current, \
-                current_setting('search_path') AS search_path, \
-                current_setting('transaction_read_only') = 'on' AS read_only, \
-                current_user::text AS role, \
-                {also} AS also"
-    ))
-    .get_result(conn)
-    .map_err(|e| step_failed("reading the migration ledger", &e))?;
-    let found = row.found.unwrap_or_default();
-    let schema = match found.as_slice() {
-        [one] => one.clone(),
-        [] => row
-            .current
-            .clone()
-            .ok_or_else(|| no_schema(&row.search_path))?,
-        many => return Err(two_ledgers(many, &row.search_path)),
-    };
-    let tables = LedgerTables::in_schema(&schema);
-    let rights = rights(conn, &schema)?;
-    Ok(Located {
-        diesel: !found.is_empty(),
-        side: rights.side,
-        side_current: rights.side_current,
-        read_only: row.read_only,
-        may_write: rights.may_write,
-        may_create: rights.may_create,
-        side_owner: rights.side_owner,
-        role: row.role,
-        also: row.also,
-        tables,
-    })
-}
-
-#[derive(QueryableByName)]
-struct Rights {
     #[diesel(sql_type = Bool)]
     side: bool,
     #[diesel(sql_type = Bool)]
@@ -171,28 +127,62 @@ struct Rights {
     side_owner: Option<String>,
 }
 
-/// The side table's presence and layout, and the role's rights, in `schema`.
-fn rights(conn: &mut PgConnection, schema: &str) -> Result<Rights> {
-    diesel::sql_query(format!(
-        "WITH t AS (SELECT to_regclass($1 || '.{DIESEL_TABLE}') AS d, \
-                           to_regclass($1 || '.{SIDE_TABLE}') AS s) \
-         SELECT t.s IS NOT NULL AS side, \
-                coalesce(EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = t.s \
-                   AND a.attname = 'diesel_run_on' AND NOT a.attisdropped), false) AS side_current, \
-                (t.d IS NULL OR has_table_privilege(t.d, 'SELECT') \
-                   AND has_table_privilege(t.d, 'INSERT') AND has_table_privilege(t.d, 'DELETE')) \
-                AND (t.s IS NULL OR has_table_privilege(t.s, 'SELECT') \
-                   AND has_table_privilege(t.s, 'INSERT') AND has_table_privilege(t.s, 'DELETE')) \
-                   AS may_write, \
-                has_schema_privilege($2, 'CREATE') AS may_create, \
-                (SELECT pg_get_userbyid(c.relowner)::text FROM pg_class c WHERE c.oid = t.s) \
-                   AS side_owner \
-         FROM t"
-    ))
-    .bind::<Text, _>(quote_ident(schema))
-    .bind::<Text, _>(schema)
-    .get_result(conn)
-    .map_err(|e| step_failed("reading the migration ledger", &e))
+/// The probe: the schemas on the search_path holding Diesel's table (in
+/// search order), the chosen one (the first of those, else
+/// current_schema()), the side table's presence and layout there, and what
+/// the session may do with them. One round trip.
+const LOCATE_SQL: &str = "\
+WITH found AS (
+  SELECT array_agg(s.name::text ORDER BY s.ord) AS found
+  FROM unnest(current_schemas(false)) WITH ORDINALITY AS s (name, ord)
+  WHERE to_regclass(quote_ident(s.name) || '.__diesel_schema_migrations') IS NOT NULL
+), chosen AS (
+  SELECT found, coalesce(found[1], current_schema()::text) AS chosen FROM found
+), t AS (
+  SELECT found, chosen,
+         to_regclass(quote_ident(chosen) || '.__diesel_schema_migrations') AS d,
+         to_regclass(quote_ident(chosen) || '.__ragchat_migrations') AS s
+  FROM chosen
+)
+SELECT found, chosen,
+  current_setting('search_path') AS search_path,
+  current_setting('transaction_read_only') = 'on' AS read_only,
+  current_user::text AS role,
+  {also} AS also,
+  s IS NOT NULL AS side,
+  coalesce(EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = s
+    AND a.attname = 'diesel_run_on' AND NOT a.attisdropped), false) AS side_current,
+  (d IS NULL OR has_table_privilege(d, 'SELECT') AND has_table_privilege(d, 'INSERT')
+     AND has_table_privilege(d, 'DELETE'))
+  AND (s IS NULL OR has_table_privilege(s, 'SELECT') AND has_table_privilege(s, 'INSERT')
+     AND has_table_privilege(s, 'DELETE')) AS may_write,
+  coalesce(chosen IS NOT NULL AND has_schema_privilege(chosen, 'CREATE'), false) AS may_create,
+  (SELECT pg_get_userbyid(c.relowner)::text FROM pg_class c WHERE c.oid = s) AS side_owner
+FROM t";
+
+/// Finds the ledger's schema and evaluates `also` (an SQL boolean) in the
+/// same round trip; refuses two ledgers, or none possible.
+pub fn locate(conn: &mut PgConnection, also: &str) -> Result<Located> {
+    let row: Row = diesel::sql_query(LOCATE_SQL.replace("{also}", also))
+        .get_result(conn)
+        .map_err(|e| step_failed("reading the migration ledger", &e))?;
+    let found = row.found.unwrap_or_default();
+    if found.len() > 1 {
+        return Err(two_ledgers(&found, &row.search_path));
+    }
+    let schema = row.chosen.ok_or_else(|| no_schema(&row.search_path))?;
+    Ok(Located {
+        diesel: !found.is_empty(),
+        side: row.side,
+        side_current: row.side_current,
+        read_only: row.read_only,
+        may_write: row.may_write,
+        may_create: row.may_create,
+        side_owner: row.side_owner,
+        role: row.role,
+        also: row.also,
+        tables: LedgerTables::in_schema(&schema),
+    })
 }
 
 impl Located {
@@ -219,11 +209,12 @@ impl Located {
             )));
         }
         if (!self.diesel || !self.side) && !self.may_create {
-            let schema = self.tables.schema().map(quote_ident).unwrap_or_default();
+            let name = self.tables.schema().unwrap_or_default();
+            let schema = quote_ident(name);
             return Err(Error::Refused(format!(
-                "role {role} may not create the migration ledger in schema {schema}; nothing \
-                 was run.\n  fix: `GRANT CREATE ON SCHEMA {schema} TO {role}`, or run the first \
-                 upgrade as the schema's owner",
+                "role {role} may not create the migration ledger in schema {schema} \
+                 (permission denied for schema {name}); nothing was run.\n  fix: `GRANT CREATE \
+                 ON SCHEMA {schema} TO {role}`, or run the first upgrade as the schema's owner",
                 role = self.role
             )));
         }
@@ -280,30 +271,51 @@ fn two_ledgers(schemas: &[String], search_path: &str) -> Error {
 /// and `adopt_sql` (side records of versions another tool applied) written.
 pub fn prepare(conn: &mut PgConnection, located: &Located, adopt_sql: &str) -> Result<()> {
     use diesel::connection::SimpleConnection;
+    upgrade_layout(conn, located)?;
+    let sql = format!("BEGIN;\n{}COMMIT;", prepare_sql(located, adopt_sql));
+    conn.batch_execute(&sql).map_err(|e| {
+        let _ = conn.batch_execute("ROLLBACK");
+        prepare_failed(located, &e)
+    })
+}
+
+/// The error of [`prepare_sql`]'s statements, naming the step.
+pub fn prepare_failed(located: &Located, error: &diesel::result::Error) -> Error {
     let t = &located.tables;
+    step_failed(
+        &format!(
+            "preparing the migration ledger ({}, {})",
+            t.diesel(),
+            t.side()
+        ),
+        error,
+    )
+}
+
+/// The side table's layout brought up to date, in a transaction of its
+/// own, when the catalog shows it old (see [`prepare`]).
+pub fn upgrade_layout(conn: &mut PgConnection, located: &Located) -> Result<()> {
+    use diesel::connection::SimpleConnection;
     if located.side && !located.side_current {
-        if let Err(e) = conn.batch_execute(&crate::ledger::upgrade_layout_sql(t)) {
+        if let Err(e) = conn.batch_execute(&crate::ledger::upgrade_layout_sql(&located.tables)) {
             let _ = conn.batch_execute("ROLLBACK");
             return Err(layout_upgrade_failed(located, &e));
         }
     }
+    Ok(())
+}
+
+/// The statements of [`prepare`] after the layout upgrade, for a caller
+/// that sends them in its own transaction (`--single-transaction`): the
+/// tables created when missing, else orphans purged; then `adopt_sql`.
+pub fn prepare_sql(located: &Located, adopt_sql: &str) -> String {
+    let t = &located.tables;
     let tables = if located.diesel && located.side {
         crate::ledger::purge_orphans_sql(t)
     } else {
         crate::ledger::create_ledger_sql(t)
     };
-    let sql = format!("BEGIN;\n{tables}{adopt_sql}COMMIT;");
-    conn.batch_execute(&sql).map_err(|e| {
-        let _ = conn.batch_execute("ROLLBACK");
-        step_failed(
-            &format!(
-                "preparing the migration ledger ({}, {})",
-                t.diesel(),
-                t.side()
-            ),
-            &e,
-        )
-    })
+    format!("{tables}{adopt_sql}")
 }
 
 fn layout_upgrade_failed(located: &Located, error: &diesel::result::Error) -> Error {

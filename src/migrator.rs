@@ -162,9 +162,15 @@ pub fn run_and_report(
         observer.before_run(conn, &plan, &status)?;
         located.require_writable()?;
         let adopt = ledger::adopt_unrecorded_sql(&ledger, |v| set.by_version(v));
-        ledger_schema::prepare(conn, &located, &adopt)?;
-        // Sent with the first migration rather than on its own.
-        let prelude = WATCH_FOR_CLIENT_DEATH_SQL.to_string();
+        // Sent with the first migration rather than on its own; in one
+        // transaction, the ledger's creation too (a failure leaves nothing).
+        let mut prelude = WATCH_FOR_CLIENT_DEATH_SQL.to_string();
+        if options.single_transaction {
+            ledger_schema::upgrade_layout(conn, &located)?;
+            prelude.push_str(&ledger_schema::prepare_sql(&located, &adopt));
+        } else {
+            ledger_schema::prepare(conn, &located, &adopt)?;
+        }
         let steps = execute(conn, &plan, options, &ledger.tables, prelude, observer)?;
         let (ups, downs): (Vec<&Step>, Vec<&Step>) = plan
             .steps
@@ -369,7 +375,12 @@ fn execute(
             "BEGIN;\nSET LOCAL lock_timeout = {ddl_timeout};\n{}",
             prelude.take().unwrap_or_default()
         );
-        conn.batch_execute(&begin)?;
+        conn.batch_execute(&begin).map_err(|e| {
+            ledger_schema::step_failed(
+                &format!("preparing the migration ledger ({})", tables.diesel()),
+                &e,
+            )
+        })?;
     }
     let mut reports = Vec::with_capacity(plan.steps.len());
     let mut pending = ledger::PendingSideRecords::default();

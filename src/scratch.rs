@@ -115,6 +115,7 @@ impl ScratchDb {
 
 impl Drop for ScratchDb {
     fn drop(&mut self) {
+        crate::scratch_cleanup::wait_if_interrupted();
         if self.keep {
             return;
         }

@@ -13,7 +13,7 @@ use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::sql_types::Text;
 use diesel::PgConnection;
-use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::sync::{Mutex, Once};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -28,6 +28,7 @@ pub const GRACE: Duration = Duration::from_secs(3600);
 static LIVE: Mutex<Vec<(DatabaseUrl, String, u64)>> = Mutex::new(Vec::new());
 static INSTALL: Once = Once::new();
 static PIPE_WRITE: AtomicI32 = AtomicI32::new(-1);
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 
 /// A new scratch database name: `ragchat_scratch_<db>_<host>_<pid>_<ms>`
 /// (at most 63 bytes, PostgreSQL's limit).
@@ -102,6 +103,7 @@ fn install_handlers() {
         // SAFETY: reading one byte into a local from our own pipe.
         let n = unsafe { libc::read(read_fd, (&mut byte as *mut u8).cast(), 1) };
         if n == 1 {
+            INTERRUPTED.store(true, Ordering::SeqCst);
             drop_all_live();
             std::process::exit(128 + i32::from(byte));
         }
@@ -111,6 +113,16 @@ fn install_handlers() {
         unsafe {
             libc::signal(signal, on_signal as *const () as libc::sighandler_t);
         }
+    }
+}
+
+/// Called by a scratch database's owner when it is done with it: while a
+/// signal is being handled, the work failed because the database was
+/// dropped under it, and the process must end with the signal's exit code,
+/// not report that failure; so this waits for the handler to exit.
+pub fn wait_if_interrupted() {
+    while INTERRUPTED.load(Ordering::SeqCst) {
+        std::thread::sleep(Duration::from_millis(50));
     }
 }
 

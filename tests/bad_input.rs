@@ -90,7 +90,12 @@ fn no_permission_to_create_tables_is_exit_1_and_changes_nothing() {
         text.contains("permission denied for schema public"),
         "{text}"
     );
-    assert!(text.contains("2025-10-21-000000_initial_schema"), "{text}");
+    // Refused before any migration runs: the ledger cannot be created.
+    assert!(
+        text.contains("may not create the migration ledger"),
+        "{text}"
+    );
+    assert!(!text.contains("up.sql"), "{text}");
     assert!(relations(&db).is_empty(), "{:?}", relations(&db));
 }
 
