@@ -95,7 +95,7 @@ fn no_permission_to_create_tables_is_exit_1_and_changes_nothing() {
         text.contains("may not create the migration ledger"),
         "{text}"
     );
-    assert!(!text.contains("up.sql"), "{text}");
+    assert!(!text.contains("(up.sql"), "{text}");
     assert!(relations(&db).is_empty(), "{:?}", relations(&db));
 }
 
