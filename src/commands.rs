@@ -191,6 +191,12 @@ impl Context {
         Ok(self.selection.get_or_init(|| selection).source.clone())
     }
 
+    /// The source the migrations were loaded from (chosen by then), for
+    /// messages that name it.
+    fn loaded_source(&self) -> Source {
+        self.source().unwrap_or(Source::Embedded)
+    }
+
     /// Says once when the project's folder and the binary's set differ.
     fn note_divergence(&self, set: &MigrationSet) {
         if let Some(note) = self
@@ -376,7 +382,7 @@ impl Context {
                 "{verb} {} step(s) in {}; now at {}",
                 reports.len(),
                 crate::progress::duration(total),
-                ragchat_migrate::unknown::describe_current(&set, &status, &self.source())
+                ragchat_migrate::unknown::describe_current(&set, &status, &self.loaded_source())
             ));
         }
         self.printer.json(&json!({
@@ -424,7 +430,7 @@ impl Context {
             .line(ragchat_migrate::unknown::describe_current(
                 &set,
                 &status,
-                &self.source(),
+                &self.loaded_source(),
             ));
         self.printer.json(&json!({
             "database": db.url.masked(),
@@ -685,7 +691,7 @@ impl Context {
         let status = Status::new(&set, &ledger::read(&mut db.conn)?);
         self.printer.line(format!(
             "stamped {target}: recorded {recorded}, forgot {forgot} (no migration SQL was run); now at {}",
-            ragchat_migrate::unknown::describe_current(&set, &status, &self.source())
+            ragchat_migrate::unknown::describe_current(&set, &status, &self.loaded_source())
         ));
         self.printer.json(&json!({
             "command": "stamp",
@@ -792,13 +798,13 @@ impl Context {
             p.line(format!(
                 "{} at head, nothing edited, unknown or drifted: {}",
                 p.paint("ok:", Style::Good),
-                ragchat_migrate::unknown::describe_current(&set, &status, &self.source())
+                ragchat_migrate::unknown::describe_current(&set, &status, &self.loaded_source())
             ));
         } else {
             p.line(format!(
                 "{} the database is not clean ({})",
                 p.paint("check failed:", Style::Bad),
-                ragchat_migrate::unknown::describe_current(&set, &status, &self.source())
+                ragchat_migrate::unknown::describe_current(&set, &status, &self.loaded_source())
             ));
             if migrating {
                 p.line("  in progress: a migration run holds the lock; check again when it ends");
@@ -812,7 +818,8 @@ impl Context {
             for c in &changed {
                 p.line(format!("  changed:   {c} (edited after it was applied)"));
             }
-            if let Some(summary) = ragchat_migrate::unknown::summary(&status, &self.source()) {
+            if let Some(summary) = ragchat_migrate::unknown::summary(&status, &self.loaded_source())
+            {
                 p.line(format!("  unknown:   {summary}"));
             }
             for o in &out_of_order {
@@ -1049,7 +1056,7 @@ impl Context {
     }
 
     fn warn_about_anomalies(&self, set: &MigrationSet, status: &Status) {
-        if let Some(summary) = ragchat_migrate::unknown::summary(status, &self.source()) {
+        if let Some(summary) = ragchat_migrate::unknown::summary(status, &self.loaded_source()) {
             self.printer.note(format!("warning: {summary}"));
         }
         for c in status.changed() {

@@ -82,7 +82,7 @@ impl Context {
             "ran {} step(s) in {}; now at {}",
             steps.len(),
             crate::progress::duration(total),
-            ragchat_migrate::unknown::describe_current(&set, &status, &self.source())
+            ragchat_migrate::unknown::describe_current(&set, &status, &self.loaded_source())
         ));
         self.printer.json(&json!({
             "ok": true,
