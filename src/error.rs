@@ -148,6 +148,10 @@ impl Error {
 
 impl From<diesel::result::Error> for Error {
     fn from(e: diesel::result::Error) -> Self {
+        // statement_timeout may cancel any of the toolkit's queries: say so.
+        if crate::pg_error::classify(&e) == crate::pg_error::OwnErrorClass::StatementTimeout {
+            return Error::Database(crate::pg_error::describe_own(&e));
+        }
         Error::Database(crate::pg_error::describe(&e))
     }
 }
