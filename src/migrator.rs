@@ -232,7 +232,10 @@ pub fn run_unlocked(
     plan: &Plan,
     options: &RunOptions,
 ) -> Result<Vec<StepReport>> {
-    execute(conn, plan, options, String::new(), &mut Silent)
+    // A scratch database's session has the target's search_path: the bare
+    // names resolve to the ledger made there.
+    let tables = LedgerTables::unqualified();
+    execute(conn, plan, options, &tables, String::new(), &mut Silent)
 }
 
 /// Computes the plan for a command, enforcing `--single-transaction` rules.

@@ -131,7 +131,9 @@ impl Scratch<'_> {
     /// A fresh scratch database with exactly `migrations` applied.
     fn rebuild(&mut self, migrations: &[MigrationScript]) -> Result<()> {
         let mut conn = (self.fresh)()?;
-        conn.batch_execute(crate::ledger::CREATE_LEDGER_SQL)?;
+        conn.batch_execute(&crate::ledger::create_ledger_sql(
+            &crate::ledger::LedgerTables::unqualified(),
+        ))?;
         migrator::run_unlocked(&mut conn, &Plan::up(migrations), &RunOptions::default())?;
         self.tracker = Tracker::start(&mut conn)?;
         self.conn = conn;
@@ -167,7 +169,9 @@ pub fn verify(
     };
     scratch
         .conn
-        .batch_execute(crate::ledger::CREATE_LEDGER_SQL)?;
+        .batch_execute(&crate::ledger::create_ledger_sql(
+            &crate::ledger::LedgerTables::unqualified(),
+        ))?;
     if start > 0 {
         migrator::run_unlocked(
             &mut scratch.conn,
