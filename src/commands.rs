@@ -1115,8 +1115,7 @@ fn current_json(set: &MigrationSet, status: &Status) -> Value {
         Some(i) => {
             let m = &set.all()[i];
             let ahead = ragchat_migrate::unknown::ahead_of(set, status);
-            json!({ "version": m.version, "name": m.dir_name,
-                    "head": status.at_head() && ahead.is_none(), "ahead_of_migrations": ahead })
+            json!({ "version": m.version, "name": m.dir_name, "head": status.at_head() && ahead.is_none() })
         }
     }
 }
