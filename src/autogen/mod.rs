@@ -8,6 +8,7 @@
 //! so it undoes `up.sql` by construction, and the proof ([`prove`]) checks
 //! that it does.
 
+pub mod acknowledge;
 mod columns;
 mod diff_sql;
 pub mod models;

@@ -39,6 +39,8 @@ pub struct Plan {
     pub unsupported: Vec<Unsupported>,
     /// Remarks.
     pub notes: Vec<String>,
+    /// Error-level lint findings acknowledged with `-- squawk-ignore`.
+    pub acknowledged: Vec<super::acknowledge::Acknowledged>,
 }
 
 /// Plans the migrations that take `old` to `new`. `extra` are differences

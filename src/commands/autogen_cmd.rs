@@ -10,6 +10,7 @@ use crate::output::Style;
 use ragchat_migrate::autogen::{self, models, sql_file, Plan, Proof};
 use ragchat_migrate::catalog::{self, Snapshot};
 use ragchat_migrate::error::{Error, Result};
+use ragchat_migrate::lint::LintConfig;
 use ragchat_migrate::migrator::{self, RunOptions};
 use ragchat_migrate::scratch::ScratchDb;
 use ragchat_migrate::source::{self, MigrationScript, MigrationSet, Source};
@@ -69,7 +70,7 @@ impl Context {
             &RunOptions::default(),
         )?;
         let base = catalog::snapshot(&mut conn)?;
-        let (plan, source, target) = match &desired {
+        let (mut plan, source, target) = match &desired {
             Desired::File(file) => {
                 let text =
                     std::fs::read_to_string(file).map_err(|e| Error::io(file.display(), e))?;
@@ -117,6 +118,7 @@ impl Context {
             return Ok(0);
         }
         self.refuse_unsupported(&plan, opts.force)?;
+        self.acknowledge_lint(&mut plan, &mut db.conn)?;
         let scripts = scripts(&existing, &plan)?;
         let proof = autogen::prove(
             &mut conn,
@@ -167,6 +169,26 @@ impl Context {
         )))
     }
 
+    /// Lints the generated `up.sql` files with the project's lint
+    /// configuration (as the `upgrade` gate will) and acknowledges each
+    /// error-level finding in the file; see [`autogen::acknowledge`].
+    fn acknowledge_lint(&self, plan: &mut Plan, conn: &mut diesel::PgConnection) -> Result<()> {
+        let mut config = LintConfig::load(None)?;
+        config.pg_version = super::lint::server_version(conn)
+            .or(config.file_pg_version)
+            .unwrap_or_default();
+        let (acknowledged, remaining) =
+            autogen::acknowledge::acknowledge(&mut plan.migrations, &config);
+        plan.acknowledged = acknowledged;
+        for r in remaining {
+            self.printer.note(format!(
+                "{} the upgrade gate will refuse {r}",
+                self.printer.paint("warning:", Style::Warn)
+            ));
+        }
+        Ok(())
+    }
+
     fn refuse_unproven(&self, proof: &Proof, lenient_up: bool) -> Result<()> {
         let up_ok = proof.up_difference.is_empty() || lenient_up;
         if proof.error.is_none() && up_ok && proof.down_difference.is_empty() {
@@ -201,6 +223,19 @@ impl Context {
         for w in &plan.warnings {
             p.note(format!("{} {w}", p.paint("warning:", Style::Warn)));
         }
+        if !plan.acknowledged.is_empty() {
+            p.note(format!(
+                "{} {} lint finding(s) acknowledged with `-- squawk-ignore` (the upgrade gate lets them through; review them before deploying):",
+                p.paint("review:", Style::Warn),
+                plan.acknowledged.len()
+            ));
+            for a in &plan.acknowledged {
+                p.note(format!(
+                    "    {} up.sql:{}: {}: {}",
+                    a.migration, a.line, a.rule, a.statement
+                ));
+            }
+        }
         for r in &plan.renames {
             p.note(format!(
                 "possible rename: {}.{} dropped and {}.{} added with the same type; if so, use: {};",
@@ -228,6 +263,7 @@ impl Context {
             "changes": plan.changes,
             "migrations": plan.migrations,
             "warnings": plan.warnings,
+            "acknowledged": plan.acknowledged,
             "renames": plan.renames,
             "unsupported": plan.unsupported,
             "notes": plan.notes,

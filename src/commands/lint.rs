@@ -236,7 +236,7 @@ fn lint_indexes(
 }
 
 /// The connected server's version, when it can be read.
-fn server_version(conn: &mut PgConnection) -> Option<PgVersion> {
+pub(super) fn server_version(conn: &mut PgConnection) -> Option<PgVersion> {
     let num: String = diesel::select(diesel::dsl::sql::<diesel::sql_types::Text>(
         "current_setting('server_version_num')",
     ))
