@@ -113,6 +113,7 @@ impl Context {
                 "unsupported": [],
                 "notes": [],
                 "proof": null,
+                "acknowledged": [],
                 "nothing_to_generate": true,
             }));
             return Ok(0);
