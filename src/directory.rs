@@ -350,6 +350,38 @@ mod tests {
     }
 
     #[test]
+    fn versions_that_are_not_timestamps_list_as_diesel_lists_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        for name in [
+            "v2_Add users",
+            "v10_add-email",
+            "0001a_init",
+            "initial",
+            "release-1.2_x",
+            "2030-01-01-000000_timestamped",
+        ] {
+            write(root, &format!("{name}/up.sql"), "SELECT 1;");
+        }
+        let ours = listing(&MigrationDirectory::open(root).unwrap());
+        let diesel = listing(&FileBasedMigrations::from_path(root).unwrap());
+        assert_eq!(ours, diesel);
+        let versions: Vec<&str> = ours.iter().map(|m| m.0.as_str()).collect();
+        // String order, as Diesel's `MigrationVersion` orders them.
+        assert_eq!(
+            versions,
+            [
+                "0001a",
+                "20300101000000",
+                "initial",
+                "release1.2",
+                "v10",
+                "v2"
+            ]
+        );
+    }
+
+    #[test]
     fn reads_each_file_once_and_names_without_reading() {
         let dir = tempfile::tempdir().unwrap();
         write(dir.path(), "2030-01-01-000000_one/up.sql", "up");

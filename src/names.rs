@@ -4,11 +4,16 @@
 //! directory name before the first `_`, without dashes, as the version, and
 //! the whole name as the migration's name: `2019-11-15-182353_Add email
 //! notifications` and `2022-08-14-090630_checksum-column` are as valid as
-//! `2025-10-21-000000_initial_schema`. The toolkit reads the same names; it
-//! only insists on a version made of digits (so versions sort by time and
-//! cannot be mistaken for `head` or `base`) that fits Diesel's ledger column,
-//! and on no control characters (a newline would break the `--sql` comments
-//! and every one-line message).
+//! `2025-10-21-000000_initial_schema`, and so are versions that are not
+//! timestamps at all (`v2_users`, `0001a_init`, `initial`): Diesel accepts
+//! any string and orders versions as strings, and so does the toolkit.
+//!
+//! The few names refused are ones Diesel could not run either or that would
+//! make a name unusable here: an empty version (`_x`), a version longer than
+//! Diesel's ledger column, a version spelled like a target keyword (`head`,
+//! `heads`, `base`: `upgrade head` could not name it), and control
+//! characters (a newline would break the `--sql` comments and every
+//! one-line message).
 
 use std::borrow::Cow;
 
@@ -19,21 +24,30 @@ pub const MAX_VERSION_LEN: usize = 50;
 /// NAME) must stay well inside the 255 bytes file systems allow.
 pub const MAX_CREATE_NAME_LEN: usize = 100;
 
+/// Target words a version may not be spelled as (see [`crate::target`]).
+const RESERVED_VERSIONS: [&str; 3] = ["head", "heads", "base"];
+
 /// Why a directory name cannot be used, or `None` when it can.
 pub fn dir_name_problem(dir_name: &str, version: &str) -> Option<String> {
-    if version.is_empty() || !version.bytes().all(|b| b.is_ascii_digit()) {
+    if version.is_empty() {
         return Some(
-            "bad directory name: the part before the first `_` must be a timestamp \
-             (digits, dashes allowed); fix: name it YYYY-MM-DD-HHMMSS_name, as \
-             `ragchat-migrate create NAME` does"
+            "bad directory name: nothing before the first `_`, so it has no version; fix: \
+             name it YYYY-MM-DD-HHMMSS_name, as `ragchat-migrate create NAME` does"
                 .to_string(),
         );
     }
-    if version.len() > MAX_VERSION_LEN {
+    if RESERVED_VERSIONS.contains(&version) {
         return Some(format!(
-            "bad directory name: its version has {} digits, more than the {MAX_VERSION_LEN} \
-             Diesel's ledger holds; fix: name it YYYY-MM-DD-HHMMSS_name",
-            version.len()
+            "bad directory name: its version `{version}` is a target keyword, so no command \
+             could name it; fix: rename it YYYY-MM-DD-HHMMSS_name, as \
+             `ragchat-migrate create NAME` does"
+        ));
+    }
+    if version.chars().count() > MAX_VERSION_LEN {
+        return Some(format!(
+            "bad directory name: its version has {} characters, more than the \
+             {MAX_VERSION_LEN} Diesel's ledger holds; fix: name it YYYY-MM-DD-HHMMSS_name",
+            version.chars().count()
         ));
     }
     if dir_name.chars().any(char::is_control) {
@@ -78,6 +92,10 @@ mod tests {
             ("2024-01-02-030405-0000_new_format", "202401020304050000"),
             ("00000000000000_diesel_initial_setup", "00000000000000"),
             ("20200101000000", "20200101000000"),
+            ("v2_users", "v2"),
+            ("initial", "initial"),
+            ("0001a_Add Users", "0001a"),
+            ("release-1.2_x", "release1.2"),
         ] {
             assert_eq!(dir_name_problem(name, version), None, "{name}");
         }
@@ -85,7 +103,8 @@ mod tests {
 
     #[test]
     fn unusable_names_are_refused() {
-        assert!(dir_name_problem("initial", "initial").is_some());
+        assert!(dir_name_problem("head", "head").is_some());
+        assert!(dir_name_problem("base_x", "base").is_some());
         assert!(dir_name_problem("_x", "").is_some());
         assert!(dir_name_problem("2025_a\nb", "2025").is_some());
         let long = "1".repeat(51);
