@@ -232,6 +232,9 @@ pub fn run_unlocked(
     plan: &Plan,
     options: &RunOptions,
 ) -> Result<Vec<StepReport>> {
+    // `verify` replays single migrations through here, not through a plan
+    // made (and checked) by `make_plan`.
+    sql_check::check_plan(plan)?;
     // A scratch database's session has the target's search_path: the bare
     // names resolve to the ledger made there.
     let tables = LedgerTables::unqualified();

@@ -79,3 +79,45 @@ fn offline_scripts_are_one_json_document_in_json_mode() {
         .lines("SELECT relname::text FROM pg_class WHERE relname = 'first_table'")
         .is_empty());
 }
+
+/// `verify` replayed each migration on its own without the transaction
+/// control check: a COMMIT in up.sql (or ROLLBACK in down.sql) ran on the
+/// scratch database and the migration was reported "PASS ... reversible".
+#[test]
+fn verify_reports_transaction_control_for_each_migration() {
+    let db = TestDb::new();
+    for (up, down, file, what) in [
+        (
+            "CREATE TABLE v (id int);\nCOMMIT;",
+            "DROP TABLE v;",
+            "up.sql",
+            "`COMMIT`",
+        ),
+        (
+            "CREATE TABLE v (id int);",
+            "DROP TABLE v;\nROLLBACK",
+            "down.sql",
+            "`ROLLBACK`",
+        ),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        table_migration(dir.path(), "2030-01-01-000000_first", "first_table");
+        common::write_migration(dir.path(), "2030-01-02-000000_second", up, down);
+        let r = run(&db, dir.path(), &["verify"]);
+        assert_eq!(r.code, 3, "{}{}", r.stdout, r.stderr);
+        assert!(
+            !r.stdout.contains("PASS 2030-01-02-000000_second"),
+            "{}",
+            r.stdout
+        );
+        assert!(
+            r.stdout.contains(&format!("{file}: line 2: {what}")),
+            "{}",
+            r.stdout
+        );
+        // verify never touches the database it was given.
+        assert!(db
+            .lines("SELECT relname::text FROM pg_class WHERE relname IN ('v', 'first_table')")
+            .is_empty());
+    }
+}
