@@ -409,8 +409,13 @@ fn round_trip(
         crate::names::shown(&all[all.len() - 1].dir_name)
     );
     let started = Instant::now();
-    let conn = &mut scratch.conn;
-    let head = catalog::snapshot(conn)?;
+    // Head as the step-wise pass left it (brought up to date, which costs
+    // one summary, not a full read); the low point is read the same way.
+    // Only the schema after going up again is read in full: an independent
+    // check of everything the tracker assembled.
+    scratch.tracker.refresh(&mut scratch.conn)?;
+    let head = scratch.tracker.snapshot();
+    let Scratch { conn, tracker, .. } = scratch;
     let run = |conn: &mut PgConnection, command: Command| {
         migrator::run(conn, set, &command, &RunOptions::default(), &mut Silent)
             .map(|_| ())
@@ -427,7 +432,8 @@ fn round_trip(
     if let Err(detail) = run(conn, Command::Downgrade(target)) {
         verdict.problems.push(Problem::failed("downgrade", detail));
     } else {
-        let low = catalog::snapshot(conn)?;
+        tracker.refresh(conn)?;
+        let low = tracker.snapshot();
         verdict.problems.extend(compare(
             "downgrade",
             &format!(
