@@ -257,25 +257,41 @@ fn script_from_files(files: MigrationFiles, location: &str) -> Result<MigrationS
 }
 
 /// `metadata.toml` as Diesel reads it. Diesel falls back silently to the
-/// default when the file is invalid; we refuse instead, but give a valid
-/// file the same meaning Diesel does (a present file without the key means
-/// `false`, through serde's default for `bool`).
+/// default (a transaction) when the file is not valid TOML or the key has
+/// the wrong type; we refuse instead, because the author meant something
+/// and a silent transaction breaks `CREATE INDEX CONCURRENTLY`. A valid file
+/// means what it means to Diesel: a present file without the key means
+/// `false` (serde's default for `bool`), and other keys are ignored, as
+/// Diesel ignores them (tools keep their own settings there), except a key
+/// that looks like a misspelt `run_in_transaction`.
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct Metadata {
     #[serde(default)]
     run_in_transaction: bool,
+    #[serde(flatten)]
+    other: std::collections::BTreeMap<String, toml::Value>,
 }
 
 pub(crate) fn parse_metadata(text: &str) -> std::result::Result<bool, String> {
-    toml::from_str::<Metadata>(text)
-        .map(|m| m.run_in_transaction)
-        .map_err(|e| {
-            format!(
-                "{}; fix: the only setting is `run_in_transaction = false` (or true)",
-                e.message()
-            )
-        })
+    let fix = "fix: the only setting is `run_in_transaction = false` (or true)";
+    let metadata =
+        toml::from_str::<Metadata>(text).map_err(|e| format!("{}; {fix}", e.message()))?;
+    if let Some(key) = metadata.other.keys().find(|k| misspelt_setting(k)) {
+        return Err(format!(
+            "unknown key `{key}` (Diesel would ignore it and run in a transaction); {fix}"
+        ));
+    }
+    Ok(metadata.run_in_transaction)
+}
+
+/// A key that is `run_in_transaction` with a typo, other case or separators.
+fn misspelt_setting(key: &str) -> bool {
+    let folded: String = key
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    folded.contains("transact") || folded.starts_with("runin") || folded.contains("intrans")
 }
 
 /// Hex-encoded SHA-256 of a text.
@@ -347,6 +363,13 @@ mod tests {
         assert!(parse_metadata("run_in_transaction = 'no'").is_err());
         assert!(parse_metadata("run_in_transactoin = false").is_err());
         assert!(parse_metadata("[[[").is_err());
+        assert!(parse_metadata("Run-In-Transaction = false").is_err());
+        // Keys Diesel ignores are ignored here too.
+        assert_eq!(
+            parse_metadata("owner = 'team-a'\nrun_in_transaction = false"),
+            Ok(false)
+        );
+        assert_eq!(parse_metadata("[tool]\nnote = 1"), Ok(false));
     }
 
     #[test]
