@@ -171,7 +171,18 @@ pub fn candidates(raw: &str) -> Vec<String> {
                 .unwrap_or("")
                 .into(),
         );
-        out.push(value.split([' ', '\t', '\n']).next().unwrap_or("").into());
+        let whole = value.split([' ', '\t', '\n']).next().unwrap_or("");
+        out.push(whole.into());
+        // `?password=ab&cd`: a piece after `&` with no `=` is no parameter
+        // but the rest of a password with an unencoded `&`, which libpq
+        // echoes alone ("invalid URI query parameter: \"cd\"").
+        out.extend(
+            whole
+                .split('&')
+                .skip(1)
+                .filter(|piece| !piece.contains('='))
+                .map(String::from),
+        );
     }
     out.retain(|c| !c.is_empty());
     out.dedup();
@@ -239,6 +250,17 @@ mod tests {
         assert!(c.contains(&"it's secret".to_string()), "{c:?}");
         let c = candidates("host=db PASSWORD=plain dbname=x");
         assert!(c.contains(&"plain".to_string()), "{c:?}");
+    }
+
+    #[test]
+    fn an_ampersand_inside_a_password_parameter_masks_both_pieces() {
+        let raw = "postgres://app@db/ragchat?password=Lead1ng&Tra1l1ng&sslmode=disable";
+        let found = candidates(raw);
+        assert!(found.contains(&"Lead1ng".to_string()), "{found:?}");
+        assert!(found.contains(&"Tra1l1ng".to_string()), "{found:?}");
+        assert!(!found.contains(&"sslmode=disable".to_string()), "{found:?}");
+        let shown = mask_with("invalid URI query parameter: \"Tra1l1ng\"", &found);
+        assert!(!shown.contains("Tra1l1ng"), "{shown}");
     }
 
     #[test]
