@@ -436,7 +436,7 @@ impl Context {
             "database": db.url.masked(),
             "current": current_json(&set, &status),
             "head": set.all().last().map(migration_json),
-            "at_head": status.at_head(),
+            "at_head": status.at_head() && status.unknown.is_empty(),
             "pending": status.pending().count(),
             "unknown": status.unknown.iter().map(|a| &a.version).collect::<Vec<_>>(),
             "migration_in_progress": migrating,
@@ -557,7 +557,7 @@ impl Context {
                     .map_or("(unknown)", |r| r.dir_name.as_str()),
                 applied_when(unknown),
                 p.paint(
-                    "(UNKNOWN: applied, but not in this binary's migrations)",
+                    &format!("(UNKNOWN: applied, but not in {})", set.origin()),
                     Style::Bad
                 )
             ));

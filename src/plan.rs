@@ -376,8 +376,9 @@ pub fn stamp<'s>(
 ) -> Result<StampPlan<'s>> {
     if !status.unknown.is_empty() && !purge_unknown {
         return Err(Error::Refused(format!(
-            "the database records version(s) this binary does not know: {}\n  fix: build \
+            "the database records version(s) that are not in {}: {}\n  fix: build \
              from the code that has them, or rerun stamp with --purge to forget them",
+            set.origin(),
             unknown_list(status)
         )));
     }
@@ -443,12 +444,13 @@ pub fn stamp<'s>(
 fn refuse_anomalies(set: &MigrationSet, status: &Status, command: &str) -> Result<()> {
     if !status.unknown.is_empty() {
         return Err(Error::Refused(format!(
-            "refusing to {command}: the database records version(s) that this binary's \
-             migrations do not contain: {}\n  The database is ahead of this code, or a \
+            "refusing to {command}: the database records version(s) that are not in \
+             {}: {}\n  The database is ahead of this code, or a \
              migration directory was deleted or renamed.\n  fix: run the code that has \
              these migrations (git pull, or point --migrations-dir at them); if they are \
              truly gone and their changes were undone by hand, forget them with \
              `stamp <target> --purge`",
+            set.origin(),
             unknown_list(status)
         )));
     }

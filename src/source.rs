@@ -87,11 +87,16 @@ impl Source {
 pub struct MigrationSet {
     migrations: Vec<MigrationScript>,
     names_only: bool,
+    origin: Option<String>,
 }
 
 impl MigrationSet {
     /// Reads and validates every migration of `source`.
     pub fn load(source: &Source) -> Result<Self> {
+        Self::load_contents(source).map(|set| set.read_from(source))
+    }
+
+    fn load_contents(source: &Source) -> Result<Self> {
         match source {
             Source::Embedded => {
                 let listed = MigrationSource::<Pg>::migrations(&MIGRATIONS)
@@ -144,9 +149,24 @@ impl MigrationSet {
                 })
             })
             .collect::<Result<Vec<_>>>()?;
-        let mut set = Self::from_scripts(scripts)?;
+        let mut set = Self::from_scripts(scripts)?.read_from(source);
         set.names_only = true;
         Ok(set)
+    }
+
+    /// Remembers where the set was read, for messages.
+    fn read_from(mut self, source: &Source) -> Self {
+        self.origin = Some(match source {
+            Source::Embedded => "the migrations embedded in this binary".to_string(),
+            Source::Directory(dir) => dir.display().to_string(),
+        });
+        self
+    }
+
+    /// Where the set was read, as messages name it: the directory, or the
+    /// migrations embedded in the binary ("these migrations" when unknown).
+    pub fn origin(&self) -> &str {
+        self.origin.as_deref().unwrap_or("these migrations")
     }
 
     /// False for a listing of names ([`MigrationSet::list`]): its migrations
@@ -184,6 +204,7 @@ impl MigrationSet {
         Ok(Self {
             migrations,
             names_only: false,
+            origin: None,
         })
     }
 

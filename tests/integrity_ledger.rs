@@ -421,6 +421,27 @@ fn unknown_applied_versions_are_one_list_and_current_says_ahead() {
         1
     );
     assert!(check.stdout.contains(&wanted), "{}", check.stdout);
+    let json = run_url(&db.url(), dir.path(), &["current", "--format", "json"]);
+    assert!(
+        json.stdout.contains("\"at_head\": false"),
+        "{}",
+        json.stdout
+    );
+    let history = run_url(&db.url(), dir.path(), &["history"]);
+    assert!(
+        history.stdout.contains(&format!("not in {source})")),
+        "{}",
+        history.stdout
+    );
+    let upgrade = run_url(&db.url(), dir.path(), &["upgrade"]);
+    assert_eq!(upgrade.code, 1, "{}", upgrade.stderr);
+    assert!(
+        upgrade
+            .stderr
+            .contains(&format!("not in {source}: 20300201000000")),
+        "{}",
+        upgrade.stderr
+    );
     let versions = db.lines("SELECT version::text AS v FROM __diesel_schema_migrations");
     assert_eq!(versions.len(), 4);
 }
