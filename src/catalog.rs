@@ -190,6 +190,18 @@ pub struct Fact {
 }
 
 impl Fact {
+    /// A fact from its kind, name and attribute pairs.
+    pub fn new(kind: Kind, name: &str, attributes: &[(&str, &str)]) -> Fact {
+        Fact {
+            kind,
+            name: name.into(),
+            attributes: attributes
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        }
+    }
+
     /// The value of one attribute, if present.
     pub fn get(&self, key: &str) -> Option<&str> {
         self.attributes
@@ -936,17 +948,6 @@ pub(crate) fn collect(rows: Vec<FactRow>) -> Snapshot {
 mod tests {
     use super::*;
 
-    fn fact(kind: Kind, name: &str, attrs: &[(&str, &str)]) -> Fact {
-        Fact {
-            kind,
-            name: name.into(),
-            attributes: attrs
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-        }
-    }
-
     fn lines(changes: &[Change]) -> Vec<String> {
         changes.iter().map(|c| c.to_string()).collect()
     }
@@ -954,7 +955,7 @@ mod tests {
     #[test]
     fn changes_render_as_one_line_each() {
         let older = Snapshot::from_facts(vec![
-            fact(
+            Fact::new(
                 Kind::Column,
                 "documents.num_chunks",
                 &[
@@ -963,21 +964,21 @@ mod tests {
                     ("default", "0"),
                 ],
             ),
-            fact(
+            Fact::new(
                 Kind::Column,
                 "documents.num_tokens",
                 &[("type", "integer"), ("nullability", "null")],
             ),
-            fact(Kind::Table, "t", &[("columns", "(a, b, c)")]),
+            Fact::new(Kind::Table, "t", &[("columns", "(a, b, c)")]),
         ]);
         let newer = Snapshot::from_facts(vec![
-            fact(Kind::Table, "t", &[("columns", "(a, c, b)")]),
-            fact(
+            Fact::new(Kind::Table, "t", &[("columns", "(a, c, b)")]),
+            Fact::new(
                 Kind::Index,
                 "users ix_users_email",
                 &[("definition", "UNIQUE USING btree (email)")],
             ),
-            fact(
+            Fact::new(
                 Kind::Column,
                 "documents.num_chunks",
                 &[
@@ -1011,8 +1012,8 @@ mod tests {
 
     #[test]
     fn an_attribute_that_appears_or_goes_is_shown_as_none() {
-        let a = Snapshot::from_facts(vec![fact(Kind::Column, "t.c", &[("type", "integer")])]);
-        let b = Snapshot::from_facts(vec![fact(
+        let a = Snapshot::from_facts(vec![Fact::new(Kind::Column, "t.c", &[("type", "integer")])]);
+        let b = Snapshot::from_facts(vec![Fact::new(
             Kind::Column,
             "t.c",
             &[("type", "integer"), ("default", "now()")],
@@ -1053,7 +1054,7 @@ mod tests {
 
     #[test]
     fn added_summaries_are_one_line_and_bounded() {
-        let f = fact(
+        let f = Fact::new(
             Kind::View,
             "v",
             &[(
@@ -1062,7 +1063,7 @@ mod tests {
             )],
         );
         assert_eq!(f.to_string(), "view v SELECT a, b FROM t ;");
-        let long = fact(Kind::Function, "f()", &[("definition", &"x".repeat(500))]);
+        let long = Fact::new(Kind::Function, "f()", &[("definition", &"x".repeat(500))]);
         let change = &Snapshot::default().diff(&Snapshot::from_facts(vec![long]))[0];
         let line = change.to_string();
         assert!(line.starts_with("+ function f() xxx") && line.ends_with('…'));

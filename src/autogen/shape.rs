@@ -131,35 +131,24 @@ pub fn is_foreign_key(definition: &str) -> bool {
 mod tests {
     use super::*;
 
-    fn fact(kind: Kind, name: &str, attrs: &[(&str, &str)]) -> Fact {
-        Fact {
-            kind,
-            name: name.into(),
-            attributes: attrs
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-        }
-    }
-
     #[test]
     fn groups_by_the_longest_table_name() {
         let s = Snapshot::from_facts(vec![
-            fact(Kind::Table, "a", &[("columns", "(id)")]),
-            fact(Kind::Table, "\"a b\"", &[("columns", "(id)")]),
-            fact(Kind::Column, "a.id", &[("type", "integer")]),
-            fact(Kind::Column, "\"a b\".id", &[("type", "text")]),
-            fact(
+            Fact::new(Kind::Table, "a", &[("columns", "(id)")]),
+            Fact::new(Kind::Table, "\"a b\"", &[("columns", "(id)")]),
+            Fact::new(Kind::Column, "a.id", &[("type", "integer")]),
+            Fact::new(Kind::Column, "\"a b\".id", &[("type", "text")]),
+            Fact::new(
                 Kind::Index,
                 "\"a b\" ix",
                 &[("definition", "USING btree (id)")],
             ),
-            fact(
+            Fact::new(
                 Kind::Constraint,
                 "a a_pkey",
                 &[("definition", "PRIMARY KEY (id)")],
             ),
-            fact(Kind::Enum, "e", &[("labels", "('x')")]),
+            Fact::new(Kind::Enum, "e", &[("labels", "('x')")]),
         ]);
         let shape = Shape::of(&s);
         assert_eq!(shape.tables["\"a b\""].indexes.len(), 1);

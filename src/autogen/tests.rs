@@ -4,49 +4,38 @@
 use super::*;
 use crate::catalog::{Fact, Kind};
 
-fn fact(kind: Kind, name: &str, attrs: &[(&str, &str)]) -> Fact {
-    Fact {
-        kind,
-        name: name.into(),
-        attributes: attrs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
-    }
-}
-
 /// users(id), posts(id, user_id -> users, state post_state), and the enum.
 fn blog() -> Snapshot {
     Snapshot::from_facts(vec![
-        fact(Kind::Enum, "post_state", &[("labels", "('draft', 'live')")]),
-        fact(Kind::Table, "users", &[("columns", "(id, name)")]),
-        fact(
+        Fact::new(Kind::Enum, "post_state", &[("labels", "('draft', 'live')")]),
+        Fact::new(Kind::Table, "users", &[("columns", "(id, name)")]),
+        Fact::new(
             Kind::Column,
             "users.id",
             &[("type", "integer"), ("nullability", "not null")],
         ),
-        fact(
+        Fact::new(
             Kind::Column,
             "users.name",
             &[("type", "text"), ("nullability", "null")],
         ),
-        fact(
+        Fact::new(
             Kind::Constraint,
             "users users_pkey",
             &[("definition", "PRIMARY KEY (id)")],
         ),
-        fact(Kind::Table, "posts", &[("columns", "(id, user_id, state)")]),
-        fact(
+        Fact::new(Kind::Table, "posts", &[("columns", "(id, user_id, state)")]),
+        Fact::new(
             Kind::Column,
             "posts.id",
             &[("type", "integer"), ("nullability", "not null")],
         ),
-        fact(
+        Fact::new(
             Kind::Column,
             "posts.user_id",
             &[("type", "integer"), ("nullability", "null")],
         ),
-        fact(
+        Fact::new(
             Kind::Column,
             "posts.state",
             &[
@@ -55,12 +44,12 @@ fn blog() -> Snapshot {
                 ("default", "'draft'::post_state"),
             ],
         ),
-        fact(
+        Fact::new(
             Kind::Constraint,
             "posts posts_pkey",
             &[("definition", "PRIMARY KEY (id)")],
         ),
-        fact(
+        Fact::new(
             Kind::Constraint,
             "posts posts_user_id_fkey",
             &[("definition", "FOREIGN KEY (user_id) REFERENCES users(id)")],
@@ -123,18 +112,18 @@ fn drops_go_in_reverse_dependency_order_with_warnings() {
 #[test]
 fn a_foreign_key_cycle_is_added_after_both_tables() {
     let mut facts = blog().facts().to_vec();
-    facts.push(fact(
+    facts.push(Fact::new(
         Kind::Column,
         "users.pinned",
         &[("type", "integer"), ("nullability", "null")],
     ));
     facts.retain(|f| f.name != "users");
-    facts.push(fact(
+    facts.push(Fact::new(
         Kind::Table,
         "users",
         &[("columns", "(id, name, pinned)")],
     ));
-    facts.push(fact(
+    facts.push(Fact::new(
         Kind::Constraint,
         "users users_pinned_fkey",
         &[("definition", "FOREIGN KEY (pinned) REFERENCES posts(id)")],
@@ -165,18 +154,18 @@ fn a_new_foreign_key_comes_after_a_new_table_it_references_and_drops_come_first(
         .filter(|f| f.name != "posts posts_user_id_fkey")
         .cloned()
         .collect();
-    facts.push(fact(Kind::Table, "teams", &[("columns", "(id)")]));
-    facts.push(fact(
+    facts.push(Fact::new(Kind::Table, "teams", &[("columns", "(id)")]));
+    facts.push(Fact::new(
         Kind::Column,
         "teams.id",
         &[("type", "integer"), ("nullability", "not null")],
     ));
-    facts.push(fact(
+    facts.push(Fact::new(
         Kind::Constraint,
         "teams teams_pkey",
         &[("definition", "PRIMARY KEY (id)")],
     ));
-    facts.push(fact(
+    facts.push(Fact::new(
         Kind::Constraint,
         "users users_team_fkey",
         &[("definition", "FOREIGN KEY (id) REFERENCES teams(id)")],
@@ -200,8 +189,8 @@ fn a_drop_and_an_add_of_one_type_is_a_possible_rename() {
         .facts()
         .iter()
         .map(|f| match f.name.as_str() {
-            "users" => fact(Kind::Table, "users", &[("columns", "(id, \"Full Name\")")]),
-            "users.name" => fact(
+            "users" => Fact::new(Kind::Table, "users", &[("columns", "(id, \"Full Name\")")]),
+            "users.name" => Fact::new(
                 Kind::Column,
                 "users.\"Full Name\"",
                 &[("type", "text"), ("nullability", "null")],
@@ -236,7 +225,7 @@ fn an_added_label_is_generated_and_a_removed_one_is_refused_with_the_procedure()
             .iter()
             .map(|f| {
                 if f.kind == Kind::Enum {
-                    fact(Kind::Enum, "post_state", &[("labels", labels)])
+                    Fact::new(Kind::Enum, "post_state", &[("labels", labels)])
                 } else {
                     f.clone()
                 }
@@ -279,7 +268,7 @@ fn an_added_label_is_generated_and_a_removed_one_is_refused_with_the_procedure()
 
 #[test]
 fn unknown_kinds_are_listed_by_name() {
-    let new = Snapshot::from_facts(vec![fact(Kind::Domain, "email", &[("type", "text")])]);
+    let new = Snapshot::from_facts(vec![Fact::new(Kind::Domain, "email", &[("type", "text")])]);
     let up = generate(&Snapshot::default(), &new, &Options::default());
     assert!(up.statements.is_empty());
     assert_eq!(up.unsupported[0].object, "domain email");
