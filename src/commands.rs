@@ -6,20 +6,20 @@ use crate::cli::{Cli, Commands, DevAction, Global, SqlOptions};
 use crate::output::{Printer, ProgressPrinter, Style};
 use diesel::connection::SimpleConnection;
 use diesel::PgConnection;
-use ragchat_migrate::database_choice::{self, Choice};
-use ragchat_migrate::database_url::DatabaseUrl;
-use ragchat_migrate::dev::{self, LocalCluster};
+use ragchat_migrate::config::database_choice::{self, Choice};
+use ragchat_migrate::config::database_url::DatabaseUrl;
+use ragchat_migrate::config::project::{self, Selection};
+use ragchat_migrate::database::ledger::{self, AppliedMigration};
+use ragchat_migrate::database::ledger_schema;
+use ragchat_migrate::database::migrator::{self, Command, RunOptions};
+use ragchat_migrate::database::script::{self, ScriptOptions};
 use ragchat_migrate::error::{Error, Result};
-use ragchat_migrate::ledger::{self, AppliedMigration};
-use ragchat_migrate::ledger_schema;
-use ragchat_migrate::migrator::{self, Command, RunOptions};
-use ragchat_migrate::plan::{self, Status};
-use ragchat_migrate::project::{self, Selection};
-use ragchat_migrate::scratch::ScratchDb;
-use ragchat_migrate::script::{self, ScriptOptions};
-use ragchat_migrate::source::{MigrationScript, MigrationSet, Source};
-use ragchat_migrate::target::{resolve_revision, Target};
-use ragchat_migrate::{adopt, catalog, drift, verify};
+use ragchat_migrate::migrations::plan::{self, Status};
+use ragchat_migrate::migrations::source::{MigrationScript, MigrationSet, Source};
+use ragchat_migrate::migrations::target::{resolve_revision, Target};
+use ragchat_migrate::proof::scratch::ScratchDb;
+use ragchat_migrate::proof::{adopt, catalog, drift, verify};
+use ragchat_migrate::server::dev::{self, LocalCluster};
 use serde_json::{json, Value};
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -382,7 +382,11 @@ impl Context {
                 "{verb} {} step(s) in {}; now at {}",
                 reports.len(),
                 crate::progress::duration(total),
-                ragchat_migrate::unknown::describe_current(&set, &status, &self.loaded_source())
+                ragchat_migrate::migrations::unknown::describe_current(
+                    &set,
+                    &status,
+                    &self.loaded_source()
+                )
             ));
         }
         self.printer.json(&json!({
@@ -427,7 +431,7 @@ impl Context {
         let (set, db, status, migrating) = self.observe(ledger::Detail::Versions)?;
         self.warn_about_anomalies(&set, &status);
         self.printer
-            .line(ragchat_migrate::unknown::describe_current(
+            .line(ragchat_migrate::migrations::unknown::describe_current(
                 &set,
                 &status,
                 &self.loaded_source(),
@@ -597,7 +601,7 @@ impl Context {
 
     fn create(&self, name: &str, no_transaction: bool) -> Result<u8> {
         if name.is_empty()
-            || name.len() > ragchat_migrate::names::MAX_CREATE_NAME_LEN
+            || name.len() > ragchat_migrate::migrations::names::MAX_CREATE_NAME_LEN
             || !name
                 .bytes()
                 .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
@@ -605,12 +609,12 @@ impl Context {
             return Err(Error::Usage(format!(
                 "invalid migration name {name:?}: use only lowercase letters, digits and `_`, \
                  at most {} characters (e.g. add_user_timezone_column)",
-                ragchat_migrate::names::MAX_CREATE_NAME_LEN
+                ragchat_migrate::migrations::names::MAX_CREATE_NAME_LEN
             )));
         }
         let dir = self.migrations_dir_for_create()?;
-        let ragchat_migrate::create::Created { dir_name, path } =
-            ragchat_migrate::create::create_migration(
+        let ragchat_migrate::migrations::create::Created { dir_name, path } =
+            ragchat_migrate::migrations::create::create_migration(
                 &dir,
                 name,
                 no_transaction,
@@ -691,7 +695,7 @@ impl Context {
         let status = Status::new(&set, &ledger::read(&mut db.conn)?);
         self.printer.line(format!(
             "stamped {target}: recorded {recorded}, forgot {forgot} (no migration SQL was run); now at {}",
-            ragchat_migrate::unknown::describe_current(&set, &status, &self.loaded_source())
+            ragchat_migrate::migrations::unknown::describe_current(&set, &status, &self.loaded_source())
         ));
         self.printer.json(&json!({
             "command": "stamp",
@@ -798,13 +802,21 @@ impl Context {
             p.line(format!(
                 "{} at head, nothing edited, unknown or drifted: {}",
                 p.paint("ok:", Style::Good),
-                ragchat_migrate::unknown::describe_current(&set, &status, &self.loaded_source())
+                ragchat_migrate::migrations::unknown::describe_current(
+                    &set,
+                    &status,
+                    &self.loaded_source()
+                )
             ));
         } else {
             p.line(format!(
                 "{} the database is not clean ({})",
                 p.paint("check failed:", Style::Bad),
-                ragchat_migrate::unknown::describe_current(&set, &status, &self.loaded_source())
+                ragchat_migrate::migrations::unknown::describe_current(
+                    &set,
+                    &status,
+                    &self.loaded_source()
+                )
             ));
             if migrating {
                 p.line("  in progress: a migration run holds the lock; check again when it ends");
@@ -818,7 +830,8 @@ impl Context {
             for c in &changed {
                 p.line(format!("  changed:   {c} (edited after it was applied)"));
             }
-            if let Some(summary) = ragchat_migrate::unknown::summary(&status, &self.loaded_source())
+            if let Some(summary) =
+                ragchat_migrate::migrations::unknown::summary(&status, &self.loaded_source())
             {
                 p.line(format!("  unknown:   {summary}"));
             }
@@ -1056,7 +1069,9 @@ impl Context {
     }
 
     fn warn_about_anomalies(&self, set: &MigrationSet, status: &Status) {
-        if let Some(summary) = ragchat_migrate::unknown::summary(status, &self.loaded_source()) {
+        if let Some(summary) =
+            ragchat_migrate::migrations::unknown::summary(status, &self.loaded_source())
+        {
             self.printer.note(format!("warning: {summary}"));
         }
         for c in status.changed() {
@@ -1114,7 +1129,7 @@ fn current_json(set: &MigrationSet, status: &Status) -> Value {
         None => json!({ "version": null, "name": "base", "head": set.is_empty() }),
         Some(i) => {
             let m = &set.all()[i];
-            let ahead = ragchat_migrate::unknown::ahead_of(set, status);
+            let ahead = ragchat_migrate::migrations::unknown::ahead_of(set, status);
             json!({ "version": m.version, "name": m.dir_name, "head": status.at_head() && ahead.is_none() })
         }
     }

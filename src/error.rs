@@ -34,7 +34,10 @@ pub enum Error {
     },
 
     /// A migration directory or file is malformed (exit 2).
-    #[error("invalid migration {}: {reason}", crate::names::shown(path))]
+    #[error(
+        "invalid migration {}: {reason}",
+        crate::migrations::names::shown(path)
+    )]
     InvalidMigration {
         /// The directory or file at fault.
         path: String,
@@ -58,7 +61,7 @@ pub enum Error {
     /// A migration's SQL failed; nothing of that migration was kept (exit 1).
     #[error(
         "migration {} failed ({file}{line}): {message}",
-        crate::names::shown(dir)
+        crate::migrations::names::shown(dir)
     )]
     MigrationFailed {
         /// The migration directory name.
@@ -149,10 +152,12 @@ impl Error {
 impl From<diesel::result::Error> for Error {
     fn from(e: diesel::result::Error) -> Self {
         // statement_timeout may cancel any of the toolkit's queries: say so.
-        if crate::pg_error::classify(&e) == crate::pg_error::OwnErrorClass::StatementTimeout {
-            return Error::Database(crate::pg_error::describe_own(&e));
+        if crate::database::pg_error::classify(&e)
+            == crate::database::pg_error::OwnErrorClass::StatementTimeout
+        {
+            return Error::Database(crate::database::pg_error::describe_own(&e));
         }
-        Error::Database(crate::pg_error::describe(&e))
+        Error::Database(crate::database::pg_error::describe(&e))
     }
 }
 

@@ -98,7 +98,7 @@ pub fn error_document(message: &str, exit_code: u8) -> Value {
 pub fn failure_detail(
     database: &str,
     set: &ragchat_migrate::MigrationSet,
-    done: &[ragchat_migrate::migrator::StepReport],
+    done: &[ragchat_migrate::database::migrator::StepReport],
     error: &ragchat_migrate::Error,
 ) -> Map<String, Value> {
     let failed = match error {

@@ -15,61 +15,32 @@
 //! println!("{} migration(s) applied", applied.len());
 //! ```
 
-pub mod adopt;
 pub mod autogen;
-pub mod blame;
-pub mod catalog;
-pub mod catalog_tracker;
-pub mod cluster;
-pub mod create;
-pub mod database_choice;
-pub mod database_url;
-pub mod dev;
-pub mod dev_home;
-pub mod directory;
-pub mod drift;
+pub mod config;
+pub mod database;
 pub mod error;
-pub mod file_checks;
-pub mod ledger;
-pub mod ledger_schema;
 pub mod lint;
-pub mod lock;
-pub mod migrator;
+pub mod migrations;
 pub mod models;
-pub mod names;
-pub mod pg_error;
-pub mod plan;
 pub mod pool;
-pub mod progress_hook;
-pub mod project;
+pub mod proof;
 pub mod schema;
-pub mod scratch;
-pub mod scratch_cleanup;
-pub mod scratch_shape;
-pub mod script;
-pub mod secrets;
-pub mod source;
-pub mod sql_check;
-pub mod sql_text;
-pub mod suggest;
-pub mod target;
-pub mod unknown;
-pub mod verify;
+pub mod server;
 
 pub use error::{Error, Result};
-pub use source::{MigrationSet, Source, MIGRATIONS};
+pub use migrations::source::{MigrationSet, Source, MIGRATIONS};
 
 /// Applies every pending embedded migration on `conn`, under the migration
 /// lock and with the toolkit's safety checks. Returns the steps that ran.
 pub fn run_pending_migrations(
     conn: &mut diesel::PgConnection,
-) -> Result<Vec<migrator::StepReport>> {
+) -> Result<Vec<database::migrator::StepReport>> {
     let set = MigrationSet::load(&Source::Embedded)?;
-    migrator::run(
+    database::migrator::run(
         conn,
         &set,
-        &migrator::Command::Upgrade(target::Target::Head),
-        &migrator::RunOptions::default(),
-        &mut migrator::Silent,
+        &database::migrator::Command::Upgrade(migrations::target::Target::Head),
+        &database::migrator::RunOptions::default(),
+        &mut database::migrator::Silent,
     )
 }

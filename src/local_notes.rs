@@ -3,7 +3,7 @@
 //! while it is stopped.
 
 use crate::output::Printer;
-use ragchat_migrate::dev::LocalCluster;
+use ragchat_migrate::server::dev::LocalCluster;
 
 /// Says that the local database is used, where it lives (and why there,
 /// when it had to move), and that a first run creates it, before the

@@ -17,7 +17,7 @@ fn main() -> ExitCode {
     pipe::install_panic_hook();
     // `.env` in this directory or a parent fills in what the environment
     // lacks; the environment and then explicit flags win over it.
-    ragchat_migrate::database_choice::remember_environment();
+    ragchat_migrate::config::database_choice::remember_environment();
     let env_file_problem = load_env_file();
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     let text: Vec<String> = args

@@ -2,9 +2,9 @@
 //! JSON document a command prints with `--format json`.
 
 use crate::cli::{ColorChoice, Format, Global};
-use ragchat_migrate::migrator::{Observer, StepReport};
-use ragchat_migrate::plan::Direction;
-use ragchat_migrate::secrets::mask;
+use ragchat_migrate::config::secrets::mask;
+use ragchat_migrate::database::migrator::{Observer, StepReport};
+use ragchat_migrate::migrations::plan::Direction;
 use std::io::{IsTerminal, Write};
 use std::sync::OnceLock;
 
@@ -186,7 +186,7 @@ impl Observer for ProgressPrinter {
         };
         self.printer.line(format!(
             "{counter}{verb} {}  {}",
-            ragchat_migrate::names::shown(&report.name),
+            ragchat_migrate::migrations::names::shown(&report.name),
             self.printer.paint(
                 &format!("({})", crate::progress::duration(report.duration_ms)),
                 Style::Dim

@@ -6,10 +6,10 @@ use diesel::PgConnection;
 /// A pool of PostgreSQL connections.
 pub type PgPool = Pool<ConnectionManager<PgConnection>>;
 
-/// Builds a pool for `database_url` (any spelling [`crate::database_url::DatabaseUrl`]
+/// Builds a pool for `database_url` (any spelling [`crate::config::database_url::DatabaseUrl`]
 /// accepts) with at most `max_size` connections.
 pub fn build_pool(database_url: &str, max_size: u32) -> crate::Result<PgPool> {
-    let url = crate::database_url::DatabaseUrl::parse(database_url)?;
+    let url = crate::config::database_url::DatabaseUrl::parse(database_url)?;
     Pool::builder()
         .max_size(max_size)
         .build(ConnectionManager::<PgConnection>::new(url.conninfo(10)))

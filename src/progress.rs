@@ -6,7 +6,7 @@
 
 use crate::output::Printer;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use ragchat_migrate::progress_hook::{self, Event};
+use ragchat_migrate::database::progress_hook::{self, Event};
 use std::io::IsTerminal;
 use std::sync::{Arc, Mutex};
 

@@ -2,10 +2,10 @@
 
 use crate::output::{Printer, Style};
 use ragchat_migrate::error::{Error, Result};
-use ragchat_migrate::names::shown;
-use ragchat_migrate::source::MigrationSet;
-use ragchat_migrate::target::{resolve_revision, Target};
-use ragchat_migrate::verify::{Report, Verdict};
+use ragchat_migrate::migrations::names::shown;
+use ragchat_migrate::migrations::source::MigrationSet;
+use ragchat_migrate::migrations::target::{resolve_revision, Target};
+use ragchat_migrate::proof::verify::{Report, Verdict};
 
 /// How many migrations `--from TARGET` applies before checking: those up to
 /// and including TARGET (`base`: none, `head`: all).

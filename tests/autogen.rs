@@ -8,7 +8,7 @@ use assert_cmd::Command;
 use common::{Run, TestDb};
 use diesel::connection::SimpleConnection;
 use ragchat_migrate::autogen::models::ModelSchema;
-use ragchat_migrate::catalog;
+use ragchat_migrate::proof::catalog;
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};

@@ -1,4 +1,4 @@
-//! Schema snapshots (`ragchat_migrate::catalog`) of real databases on the
+//! Schema snapshots (`ragchat_migrate::proof::catalog`) of real databases on the
 //! throwaway test cluster, and the changes between them.
 
 mod common;
@@ -6,7 +6,7 @@ mod common;
 use common::{reference_catalog, TestDb};
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
-use ragchat_migrate::catalog::{self, ChangeOp, Kind, Snapshot};
+use ragchat_migrate::proof::catalog::{self, ChangeOp, Kind, Snapshot};
 use std::time::Instant;
 
 fn migrated() -> (TestDb, PgConnection) {

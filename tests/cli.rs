@@ -854,7 +854,7 @@ fn colour_quiet_and_completions() {
 #[test]
 fn long_runs_record_every_migration_with_diesels_time_and_its_checksums() {
     // More migrations than one batch of side records, and not a multiple.
-    let n = ragchat_migrate::ledger::RECORD_BATCH * 2 + 37;
+    let n = ragchat_migrate::database::ledger::RECORD_BATCH * 2 + 37;
     let dir = tempfile::tempdir().unwrap();
     for i in 0..n {
         table_migration(

@@ -7,10 +7,10 @@ use common::{reference_catalog, TestDb};
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
-use ragchat_migrate::migrator::{self, Command, RunOptions, Silent};
+use ragchat_migrate::database::migrator::{self, Command, RunOptions, Silent};
+use ragchat_migrate::migrations::target::Target;
 use ragchat_migrate::models::*;
 use ragchat_migrate::schema::*;
-use ragchat_migrate::target::Target;
 use ragchat_migrate::{MigrationSet, Source};
 use serde_json::json;
 
@@ -55,7 +55,7 @@ fn start_up_call_is_idempotent_and_records_the_ledger() {
         db.lines("SELECT version::text AS v FROM __diesel_schema_migrations ORDER BY 1"),
         vec!["20251021000000"]
     );
-    let sha = ragchat_migrate::source::sha256_hex(include_str!(
+    let sha = ragchat_migrate::migrations::source::sha256_hex(include_str!(
         "../migrations/2025-10-21-000000_initial_schema/up.sql"
     ));
     assert_eq!(

@@ -304,7 +304,8 @@ fn a_long_realistic_history_matches_diesel_through_every_command() {
     assert!(names.len() > 70 && names.iter().any(|n| n.contains(' ')));
 
     // The folder lists exactly as Diesel's own FileBasedMigrations lists it.
-    let ours_listed = listing(&ragchat_migrate::directory::MigrationDirectory::open(&dir).unwrap());
+    let ours_listed =
+        listing(&ragchat_migrate::migrations::directory::MigrationDirectory::open(&dir).unwrap());
     let diesel_listed = listing(&diesel_migrations::FileBasedMigrations::from_path(&dir).unwrap());
     assert_eq!(ours_listed, diesel_listed);
     assert_eq!(ours_listed.len(), names.len());

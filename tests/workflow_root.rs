@@ -53,7 +53,7 @@ fn as_root_in_a_private_directory_the_cluster_moves_where_postgres_can_reach_it(
     std::fs::create_dir_all(&project).unwrap();
     std::fs::write(project.join("Cargo.toml"), "[package]\nname = \"app\"\n").unwrap();
     std::fs::set_permissions(&private, std::fs::Permissions::from_mode(0o700)).unwrap();
-    let stand_in = ragchat_migrate::dev_home::stand_in_for(&project.join(".ragchat"));
+    let stand_in = ragchat_migrate::server::dev_home::stand_in_for(&project.join(".ragchat"));
     let _destroy = Destroy(&project);
 
     let up = ok(&project, &["upgrade"]);

@@ -7,7 +7,7 @@
 
 use super::plan::Migration;
 use crate::lint::{self, Level, LintConfig};
-use crate::source::MigrationScript;
+use crate::migrations::source::MigrationScript;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 

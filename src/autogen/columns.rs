@@ -9,7 +9,7 @@ use super::names::{quote, unquote_parts};
 use super::order::{Phase, Statement};
 use super::types::{needs_using, risk, spelled};
 use super::{Gen, Rename, Unsupported};
-use crate::catalog::{Fact, Kind};
+use crate::proof::catalog::{Fact, Kind};
 use std::collections::BTreeSet;
 
 impl Gen<'_> {

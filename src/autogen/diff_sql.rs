@@ -6,7 +6,7 @@ use super::names::{mentions, paren_list, schema_prefix};
 use super::order::{referenced_first, Phase, Statement};
 use super::shape::{is_foreign_key, referenced_table};
 use super::{Gen, Unsupported};
-use crate::catalog::Fact;
+use crate::proof::catalog::Fact;
 use std::collections::BTreeSet;
 
 /// Table attributes a generated `CREATE TABLE` or `ALTER TABLE` does not
@@ -122,7 +122,7 @@ impl Gen<'_> {
                         format!("table {table} {key}"),
                         format!("{} -> {}", o.unwrap_or("(none)"), n.unwrap_or("(none)")),
                     )
-                    .about(crate::catalog::Kind::Table, table),
+                    .about(crate::proof::catalog::Kind::Table, table),
                 );
             }
         }

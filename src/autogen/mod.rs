@@ -26,7 +26,7 @@ mod types;
 pub use plan::{plan, Migration, Plan};
 pub use prove::{differences_up_to_column_order, prove, Proof};
 
-use crate::catalog::Snapshot;
+use crate::proof::catalog::Snapshot;
 use order::{arrange, Statement};
 use serde::Serialize;
 use shape::Shape;
@@ -59,7 +59,7 @@ pub struct Unsupported {
     pub sql: Vec<String>,
     /// The facts it concerns, which stay as they were.
     #[serde(skip)]
-    pub facts: Vec<(crate::catalog::Kind, String)>,
+    pub facts: Vec<(crate::proof::catalog::Kind, String)>,
 }
 
 impl Unsupported {
@@ -73,7 +73,7 @@ impl Unsupported {
     }
 
     /// Concerning the fact `kind name`.
-    fn about(mut self, kind: crate::catalog::Kind, name: &str) -> Self {
+    fn about(mut self, kind: crate::proof::catalog::Kind, name: &str) -> Self {
         self.facts.push((kind, name.to_string()));
         self
     }

@@ -8,7 +8,7 @@ use super::models_types::{canonical, from_pg, to_pg};
 use super::names::{literal, mentions, paren_list, quote, split_outside_quotes, unquote_parts};
 use super::shape::{is_foreign_key, Shape};
 use super::Unsupported;
-use crate::catalog::{Fact, Kind, Snapshot};
+use crate::proof::catalog::{Fact, Kind, Snapshot};
 use std::collections::{BTreeMap, BTreeSet};
 
 type Facts = BTreeMap<(Kind, String), Fact>;

@@ -7,7 +7,7 @@ use super::diff_sql::definition;
 use super::names::{enum_labels, literal, quote, schema_prefix, unquote_parts};
 use super::order::{Phase, Statement};
 use super::{Gen, Unsupported};
-use crate::catalog::{Fact, Kind};
+use crate::proof::catalog::{Fact, Kind};
 
 impl Gen<'_> {
     /// Objects of `kind` as (name, old fact, new fact), either side absent.

@@ -6,7 +6,7 @@
 
 use super::order::{render, Phase, Statement};
 use super::{generate, Options, Rename, Unsupported};
-use crate::catalog::{Kind, Snapshot};
+use crate::proof::catalog::{Kind, Snapshot};
 use serde::Serialize;
 use std::collections::BTreeSet;
 

@@ -4,11 +4,11 @@
 //! `down.sql` files must give back the starting schema exactly (the
 //! comparison `verify` makes).
 
-use crate::catalog::{self, Snapshot};
+use crate::database::migrator::{self, Command, RunOptions, Silent};
 use crate::error::Result;
-use crate::migrator::{self, Command, RunOptions, Silent};
-use crate::source::{MigrationScript, MigrationSet};
-use crate::target::Target;
+use crate::migrations::source::{MigrationScript, MigrationSet};
+use crate::migrations::target::Target;
+use crate::proof::catalog::{self, Snapshot};
 use diesel::PgConnection;
 use serde::Serialize;
 

@@ -5,7 +5,7 @@
 //! dots or spaces are not cut in the wrong place.
 
 use super::names;
-use crate::catalog::{Fact, Kind, Snapshot};
+use crate::proof::catalog::{Fact, Kind, Snapshot};
 use std::collections::BTreeMap;
 
 /// One table and what hangs off it.

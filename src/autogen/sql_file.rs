@@ -91,7 +91,7 @@ pub fn apply(conn: &mut PgConnection, file: &str, statements: &[SqlStatement]) -
                 "the desired schema {file} fails at line {}: {}\n  fix: make the file run \
                  on an empty database (`psql -v ON_ERROR_STOP=1 -f {file}`)",
                 s.line,
-                crate::pg_error::describe(&e)
+                crate::database::pg_error::describe(&e)
             ))
         })?;
     }

@@ -2,7 +2,7 @@
 //! (no database).
 
 use super::*;
-use crate::catalog::{Fact, Kind};
+use crate::proof::catalog::{Fact, Kind};
 
 /// users(id), posts(id, user_id -> users, state post_state), and the enum.
 fn blog() -> Snapshot {

@@ -8,12 +8,12 @@ use super::Context;
 use crate::cli::AutogenOptions;
 use crate::output::Style;
 use ragchat_migrate::autogen::{self, models, sql_file, Plan, Proof};
-use ragchat_migrate::catalog::{self, Snapshot};
+use ragchat_migrate::database::migrator::{self, RunOptions};
 use ragchat_migrate::error::{Error, Result};
 use ragchat_migrate::lint::LintConfig;
-use ragchat_migrate::migrator::{self, RunOptions};
-use ragchat_migrate::scratch::ScratchDb;
-use ragchat_migrate::source::{self, MigrationScript, MigrationSet, Source};
+use ragchat_migrate::migrations::source::{self, MigrationScript, MigrationSet, Source};
+use ragchat_migrate::proof::catalog::{self, Snapshot};
+use ragchat_migrate::proof::scratch::ScratchDb;
 use serde_json::json;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -279,7 +279,9 @@ impl Context {
 fn record_source(explicit: Option<&Path>, dir: &Path) {
     let chosen = std::env::current_dir()
         .ok()
-        .and_then(|cwd| ragchat_migrate::project::Selection::choose(explicit, false, &cwd).ok())
+        .and_then(|cwd| {
+            ragchat_migrate::config::project::Selection::choose(explicit, false, &cwd).ok()
+        })
         .filter(|s| matches!(&s.source, Source::Directory(d) if d == dir));
     let source = match chosen {
         Some(selection) => selection.to_json(),

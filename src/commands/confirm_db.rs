@@ -3,10 +3,10 @@
 //! masked, so that nobody resets production while thinking of their laptop.
 
 use super::{confirm, Context};
-use ragchat_migrate::database_choice::Choice;
-use ragchat_migrate::database_url::DatabaseUrl;
-use ragchat_migrate::dev::LocalCluster;
+use ragchat_migrate::config::database_choice::Choice;
+use ragchat_migrate::config::database_url::DatabaseUrl;
 use ragchat_migrate::error::Result;
+use ragchat_migrate::server::dev::LocalCluster;
 
 impl Context {
     /// Asks (or needs `--yes`) before `what` is done to the database.

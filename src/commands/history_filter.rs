@@ -2,8 +2,8 @@
 //! Alembic's `history -r` does.
 
 use ragchat_migrate::error::{Error, Result};
-use ragchat_migrate::source::MigrationSet;
-use ragchat_migrate::target::{resolve_revision, Target};
+use ragchat_migrate::migrations::source::MigrationSet;
+use ragchat_migrate::migrations::target::{resolve_revision, Target};
 use std::ops::Range;
 
 /// Which migrations `history` lists.

@@ -5,13 +5,13 @@ use super::{Connected, Context};
 use crate::cli::LintArgs;
 use crate::output::{Printer, ProgressPrinter, Style};
 use diesel::{PgConnection, RunQueryDsl};
+use ragchat_migrate::database::ledger;
+use ragchat_migrate::database::migrator::{Observer, StepReport};
 use ragchat_migrate::error::{Error, Result};
-use ragchat_migrate::ledger;
 use ragchat_migrate::lint::{self, fix, render, LintConfig, LintReport, PgVersion};
-use ragchat_migrate::migrator::{Observer, StepReport};
-use ragchat_migrate::plan::{Direction, Plan, Status};
-use ragchat_migrate::source::{MigrationScript, MigrationSet, Source};
-use ragchat_migrate::target::resolve_revision;
+use ragchat_migrate::migrations::plan::{Direction, Plan, Status};
+use ragchat_migrate::migrations::source::{MigrationScript, MigrationSet, Source};
+use ragchat_migrate::migrations::target::resolve_revision;
 use serde_json::json;
 
 /// Which migrations `lint` looks at.

@@ -6,12 +6,12 @@
 
 use super::{from_boundary, Context};
 use crate::cli::SqlOptions;
+use ragchat_migrate::database::ledger::{self, Ledger};
+use ragchat_migrate::database::migrator::Command;
 use ragchat_migrate::error::{Error, Result};
-use ragchat_migrate::ledger::{self, Ledger};
-use ragchat_migrate::migrator::Command;
-use ragchat_migrate::plan::Status;
-use ragchat_migrate::source::MigrationSet;
-use ragchat_migrate::target::Target;
+use ragchat_migrate::migrations::plan::Status;
+use ragchat_migrate::migrations::source::MigrationSet;
+use ragchat_migrate::migrations::target::Target;
 
 /// The state an offline script starts from.
 pub(super) struct Start {

@@ -9,11 +9,11 @@ use super::Context;
 use crate::json_contract;
 use diesel::connection::SimpleConnection;
 use diesel::PgConnection;
+use ragchat_migrate::database::ledger;
+use ragchat_migrate::database::migrator::{self, Command, RunOptions, RunOutcome};
 use ragchat_migrate::error::{Error, Result};
-use ragchat_migrate::ledger;
-use ragchat_migrate::migrator::{self, Command, RunOptions, RunOutcome};
-use ragchat_migrate::plan::Status;
-use ragchat_migrate::source::MigrationSet;
+use ragchat_migrate::migrations::plan::Status;
+use ragchat_migrate::migrations::source::MigrationSet;
 use serde_json::json;
 
 /// An applied migration's recorded checksums, to restore when the redo
@@ -82,7 +82,11 @@ impl Context {
             "ran {} step(s) in {}; now at {}",
             steps.len(),
             crate::progress::duration(total),
-            ragchat_migrate::unknown::describe_current(&set, &status, &self.loaded_source())
+            ragchat_migrate::migrations::unknown::describe_current(
+                &set,
+                &status,
+                &self.loaded_source()
+            )
         ));
         self.printer.json(&json!({
             "ok": true,

@@ -5,13 +5,13 @@
 
 use super::{applied_when, Context};
 use crate::output::Style;
-use ragchat_migrate::database_choice::Choice;
-use ragchat_migrate::dev::LocalCluster;
+use ragchat_migrate::config::database_choice::Choice;
+use ragchat_migrate::database::ledger;
 use ragchat_migrate::error::{Error, Result};
-use ragchat_migrate::ledger;
-use ragchat_migrate::plan::{MigrationState, Status};
-use ragchat_migrate::source::{MigrationScript, MigrationSet, Source};
-use ragchat_migrate::target::{resolve_revision, Target};
+use ragchat_migrate::migrations::plan::{MigrationState, Status};
+use ragchat_migrate::migrations::source::{MigrationScript, MigrationSet, Source};
+use ragchat_migrate::migrations::target::{resolve_revision, Target};
+use ragchat_migrate::server::dev::LocalCluster;
 use serde_json::{json, Value};
 
 impl Context {

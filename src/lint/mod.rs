@@ -13,7 +13,7 @@ mod context;
 pub mod fix;
 pub mod render;
 
-use crate::source::MigrationScript;
+use crate::migrations::source::MigrationScript;
 pub use config::{Level, LintConfig, PgVersion};
 use serde::Serialize;
 use squawk_linter::{Fix, Linter, Rule};

@@ -13,7 +13,7 @@
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::sql_types::Text;
-use ragchat_migrate::cluster::{self, ServerBinaries, ServerUser};
+use ragchat_migrate::server::cluster::{self, ServerBinaries, ServerUser};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};

@@ -1,0 +1,160 @@
+//! Turning Diesel's view of a PostgreSQL error into text a user can act on.
+
+use diesel::result::Error as DieselError;
+
+/// PostgreSQL's message with its detail and hint, on one or more lines.
+pub fn describe(error: &DieselError) -> String {
+    match error {
+        DieselError::DatabaseError(_, info) => {
+            let mut text = info.message().trim_end().to_string();
+            if let Some(detail) = info.details() {
+                text.push_str(&format!("\n  detail: {detail}"));
+            }
+            if let Some(hint) = info.hint() {
+                text.push_str(&format!("\n  hint: {hint}"));
+            }
+            text
+        }
+        other => other.to_string().trim_end().to_string(),
+    }
+}
+
+/// The 1-based character position PostgreSQL reported for the error, if any.
+pub fn position(error: &DieselError) -> Option<usize> {
+    match error {
+        DieselError::DatabaseError(_, info) => info
+            .statement_position()
+            .and_then(|p| usize::try_from(p).ok()),
+        _ => None,
+    }
+}
+
+/// Converts a 1-based character position in `text` into a 1-based line number.
+pub fn line_of(text: &str, char_position: usize) -> Option<usize> {
+    if char_position == 0 {
+        return None;
+    }
+    let mut line = 1;
+    for (seen, ch) in text.chars().enumerate() {
+        if seen + 1 == char_position {
+            return Some(line);
+        }
+        if ch == '\n' {
+            line += 1;
+        }
+    }
+    None
+}
+
+/// True when the server answered "empty query": the text held only comments
+/// or whitespace, so there was nothing to run. Diesel reports that answer
+/// (libpq's `PGRES_EMPTY_QUERY`) as an error with this fixed message.
+pub fn is_empty_query(error: &DieselError) -> bool {
+    matches!(error, DieselError::DatabaseError(_, info) if info.message() == "Received an empty query")
+}
+
+/// The classes of server error a step of the toolkit's own (ledger probe,
+/// lock, side records) is told apart by, with the fix for each. Diesel
+/// exposes only some SQLSTATEs as kinds, so the others are matched on the
+/// server's fixed English message (lc_messages is English for every
+/// server this runs against: the toolkit's sessions do not change it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OwnErrorClass {
+    /// 57014 query_canceled by `statement_timeout`.
+    StatementTimeout,
+    /// 25006 read_only_sql_transaction.
+    ReadOnly,
+    /// 42501 insufficient_privilege (also "must be owner").
+    Privilege,
+    /// 3F000 invalid_schema_name / "no schema has been selected".
+    NoSchema,
+    /// 23505 unique_violation.
+    Duplicate,
+    /// Anything else.
+    Other,
+}
+
+/// Classifies an error by its SQLSTATE (or, where Diesel hides it, its message).
+pub fn classify(error: &DieselError) -> OwnErrorClass {
+    use diesel::result::DatabaseErrorKind as K;
+    let DieselError::DatabaseError(kind, info) = error else {
+        return OwnErrorClass::Other;
+    };
+    let message = info.message();
+    match kind {
+        K::ReadOnlyTransaction => return OwnErrorClass::ReadOnly,
+        K::UniqueViolation => return OwnErrorClass::Duplicate,
+        _ => {}
+    }
+    if message.contains("statement timeout") {
+        OwnErrorClass::StatementTimeout
+    } else if message.starts_with("permission denied") || message.starts_with("must be owner") {
+        OwnErrorClass::Privilege
+    } else if message.starts_with("no schema has been selected")
+        || (message.starts_with("schema ") && message.ends_with("does not exist"))
+    {
+        OwnErrorClass::NoSchema
+    } else {
+        OwnErrorClass::Other
+    }
+}
+
+/// [`describe`] for an error of the toolkit's own SQL, with the fix its
+/// class calls for.
+pub fn describe_own(error: &DieselError) -> String {
+    let fix = match classify(error) {
+        OwnErrorClass::StatementTimeout => {
+            "statement_timeout (set for the role, the database or the URL's options) cancelled              the toolkit's own query; fix: raise or reset it for the migration role              (`ALTER ROLE ... RESET statement_timeout`), or pass              `?options=-cstatement_timeout%3D0` in the URL"
+        }
+        OwnErrorClass::ReadOnly => {
+            "the session is read-only; fix: connect to the primary as a role that may write              (check default_transaction_read_only for the role and database)"
+        }
+        OwnErrorClass::Privilege => {
+            "fix: run as the owner of the ledger tables, or grant the role SELECT, INSERT and              DELETE on them and CREATE on their schema"
+        }
+        OwnErrorClass::NoSchema => {
+            "fix: create the schema, or correct the search_path of the role, the database or              the URL's options"
+        }
+        OwnErrorClass::Duplicate => {
+            "the ledger holds a row twice, or another tool wrote the same version meanwhile;              fix: compare the ledger with `history` and remove the duplicate row"
+        }
+        OwnErrorClass::Other => return describe(error),
+    };
+    format!(
+        "{}
+  {fix}",
+        describe(error)
+    )
+}
+
+/// True when the error concerns one of the ledger tables (named in the
+/// message, or as the error's table): then the toolkit's own writes in a
+/// migration's message failed, not the migration's SQL.
+pub fn concerns_ledger(error: &DieselError) -> bool {
+    let DieselError::DatabaseError(_, info) = error else {
+        return false;
+    };
+    let names = [
+        crate::database::ledger_schema::DIESEL_TABLE,
+        crate::database::ledger_schema::SIDE_TABLE,
+    ];
+    let in_text = |t: &str| names.iter().any(|n| t.contains(n));
+    in_text(info.message())
+        || info.table_name().is_some_and(in_text)
+        || info.constraint_name().is_some_and(in_text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::line_of;
+
+    #[test]
+    fn positions_map_to_lines() {
+        let sql = "SELECT 1;\nSELEC 2;\n";
+        assert_eq!(line_of(sql, 1), Some(1));
+        assert_eq!(line_of(sql, 11), Some(2));
+        assert_eq!(line_of(sql, 100), None);
+        assert_eq!(line_of(sql, 0), None);
+        assert_eq!(line_of("é\nx", 3), Some(2));
+    }
+}

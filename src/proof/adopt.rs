@@ -1,0 +1,222 @@
+//! `adopt`: takes over a database that the original Python system migrated
+//! with Alembic (an `alembic_version` table holding `001`). Its live schema is
+//! compared fact by fact with what our migrations produce on a scratch
+//! database. Tables, columns, types, constraints and indexes must match
+//! exactly; the `updated_at` functions and triggers, which the Python system
+//! did not have (its ORM refreshed the column), are created from the scratch
+//! database's own definitions. Then the matching migrations are recorded as
+//! applied. All in one transaction; no application data is changed, and
+//! `alembic_version` is left in place.
+
+use crate::config::database_url::DatabaseUrl;
+use crate::database::ledger::{self, RecordedBy};
+use crate::database::migrator::{self, RunOptions};
+use crate::error::{Error, Result};
+use crate::migrations::source::{MigrationScript, MigrationSet};
+use crate::proof::catalog::{self, ChangeOp, Kind};
+use crate::proof::scratch::ScratchDb;
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::sql_types::Text;
+use diesel::PgConnection;
+use serde::Serialize;
+
+/// Alembic revisions of the Python system and the Diesel version each one is.
+pub const ALEMBIC_REVISIONS: &[(&str, &str)] = &[("001", "20251021000000")];
+
+/// What `adopt` did.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Adoption {
+    /// The Alembic revision found.
+    pub alembic_revision: String,
+    /// The migrations recorded as applied.
+    pub recorded: Vec<String>,
+    /// Functions and triggers created because the Python system lacked them.
+    pub created: Vec<String>,
+}
+
+#[derive(QueryableByName)]
+struct Line {
+    #[diesel(sql_type = Text)]
+    v: String,
+}
+
+#[derive(QueryableByName)]
+struct NamedDefinition {
+    #[diesel(sql_type = Text)]
+    name: String,
+    #[diesel(sql_type = Text)]
+    def: String,
+}
+
+/// Adopts the database behind `conn` (see the module documentation). The
+/// caller holds the migration lock.
+pub fn adopt(
+    target: &DatabaseUrl,
+    conn: &mut PgConnection,
+    connect_timeout: u64,
+    set: &MigrationSet,
+) -> Result<Adoption> {
+    let (ledger, located) = ledger::read_located(conn)?;
+    if !ledger.applied.is_empty() {
+        return Err(Error::Refused(format!(
+            "nothing to adopt: the ledger already records {} migration(s); see `history`",
+            ledger.applied.len()
+        )));
+    }
+    let revision = alembic_revision(conn)?;
+    let version = ALEMBIC_REVISIONS
+        .iter()
+        .find(|(rev, _)| *rev == revision)
+        .map(|(_, v)| *v)
+        .ok_or_else(|| {
+            Error::Refused(format!(
+                "alembic_version holds revision {revision:?}, which this tool does not know \
+                 (it knows {}).\n  fix: upgrade the database with the Python system to a known \
+                 revision first, or use a newer ragchat-migrate",
+                ALEMBIC_REVISIONS
+                    .iter()
+                    .map(|(r, _)| *r)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+        })?;
+    let index = set.index_of(version).ok_or_else(|| {
+        Error::Refused(format!("Alembic revision {revision} is migration {version}, which these migrations do not contain"))
+    })?;
+    let migrations: Vec<&MigrationScript> = set.all()[..=index].iter().collect();
+
+    let scratch = ScratchDb::create(target, conn, connect_timeout)?;
+    let mut scratch_conn = scratch.connect()?;
+    migrator::apply_exactly(
+        &mut scratch_conn,
+        set,
+        migrations.clone(),
+        &RunOptions::default(),
+    )?;
+    let expected = catalog::snapshot(&mut scratch_conn)?;
+    let live = catalog::snapshot(conn)?;
+
+    let changes = expected.diff(&live);
+    let (fillable, mismatches): (Vec<_>, Vec<_>) = changes.iter().partition(|c| {
+        c.op == ChangeOp::Removed && matches!(c.kind, Kind::Function | Kind::Trigger)
+    });
+    if !mismatches.is_empty() {
+        return Err(Error::Refused(format!(
+            "refusing to adopt: the live schema differs from what revision {revision} \
+             ({}) produces (- missing here, + only here, ~ different):\n{}\n  fix: bring the \
+             schema in line (or find out who changed it), then run adopt again; nothing was \
+             recorded",
+            migrations
+                .last()
+                .map(|m| m.dir_name.as_str())
+                .unwrap_or_default(),
+            mismatches
+                .iter()
+                .map(|c| format!("    {c}"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        )));
+    }
+
+    // The DDL of what is missing, from the scratch database: functions first
+    // (triggers call them).
+    let mut ddl = String::new();
+    let mut created = Vec::new();
+    for c in fillable.iter().filter(|c| c.kind == Kind::Function) {
+        let def = expected
+            .get(Kind::Function, &c.name)
+            .and_then(|f| f.get("definition"))
+            .unwrap_or_default();
+        ddl.push_str(def);
+        ddl.push_str(";\n");
+        created.push(format!("function {}", c.name));
+    }
+    let triggers: Vec<NamedDefinition> = diesel::sql_query(
+        "SELECT tg.tgrelid::regclass::text || ' ' || quote_ident(tg.tgname) AS name, \
+                pg_get_triggerdef(tg.oid) AS def \
+         FROM pg_trigger tg WHERE NOT tg.tgisinternal",
+    )
+    .load(&mut scratch_conn)?;
+    for c in fillable.iter().filter(|c| c.kind == Kind::Trigger) {
+        if let Some(t) = triggers.iter().find(|t| t.name == c.name) {
+            ddl.push_str(&t.def);
+            ddl.push_str(";\n");
+            created.push(format!("trigger {}", c.name));
+        }
+    }
+    drop(scratch_conn);
+    drop(scratch);
+
+    located.require_writable()?;
+    let tables = &ledger.tables;
+    let mut record = if located.diesel && located.side {
+        ledger::purge_orphans_sql(tables)
+    } else {
+        ledger::create_ledger_sql(tables)
+    };
+    for m in &migrations {
+        record.push_str(&ledger::record_applied_sql(
+            tables,
+            m,
+            RecordedBy::Adopted,
+            "NULL",
+        ));
+    }
+    // One transaction: the missing objects, the ledger, and a last look that
+    // the result is exactly the expected schema (else everything rolls back).
+    conn.transaction::<(), Error, _>(|conn| {
+        conn.batch_execute(&format!("{ddl}{record}"))?;
+        let leftover = expected.diff(&catalog::snapshot(conn)?);
+        if leftover.is_empty() {
+            return Ok(());
+        }
+        Err(Error::Refused(format!(
+            "adopt rolled back: after creating the missing functions and triggers the \
+             schema still differs:\n{}",
+            leftover
+                .iter()
+                .map(|c| format!("    {c}"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        )))
+    })?;
+    Ok(Adoption {
+        alembic_revision: revision,
+        recorded: migrations.iter().map(|m| m.dir_name.clone()).collect(),
+        created,
+    })
+}
+
+/// The single revision in `alembic_version`.
+fn alembic_revision(conn: &mut PgConnection) -> Result<String> {
+    let present: Vec<Line> =
+        diesel::sql_query("SELECT coalesce(to_regclass('alembic_version')::text, '') AS v")
+            .load(conn)?;
+    if present.first().is_none_or(|l| l.v.is_empty()) {
+        return Err(Error::Refused(
+            "there is no alembic_version table: this database was not migrated by the Python \
+             system.\n  fix: if its schema matches a migration, record that with `stamp \
+             <version>` (it checks the schema first); an empty database just needs `upgrade`"
+                .into(),
+        ));
+    }
+    let rows: Vec<Line> =
+        diesel::sql_query("SELECT version_num::text AS v FROM alembic_version").load(conn)?;
+    match rows.as_slice() {
+        [one] => Ok(one.v.clone()),
+        [] => Err(Error::Refused(
+            "alembic_version is empty: Alembic recorded no revision.\n  fix: if the schema is \
+             complete, `stamp head` checks and records it; otherwise `upgrade`"
+                .into(),
+        )),
+        many => Err(Error::Refused(format!(
+            "alembic_version holds several revisions ({}): the Python system left multiple \
+             heads.\n  fix: merge them with Alembic first",
+            many.iter()
+                .map(|l| l.v.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))),
+    }
+}

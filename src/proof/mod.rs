@@ -1,0 +1,12 @@
+//! Evidence that the schema is what the migrations say: catalog snapshots
+//! and their diffs, drift, verify's reversibility proof, scratch databases,
+//! and adopting a database that was migrated by other means.
+
+pub mod adopt;
+pub mod catalog;
+pub mod catalog_tracker;
+pub mod drift;
+pub mod scratch;
+pub mod scratch_cleanup;
+pub mod scratch_shape;
+pub mod verify;

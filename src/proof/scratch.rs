@@ -1,0 +1,130 @@
+//! Scratch databases: created next to the target (same server, so the same
+//! version and extensions), used to see what the migrations produce, and
+//! dropped afterwards. The target's own data is never touched. When the
+//! target's role may not create databases, the embedded local cluster is used
+//! instead.
+
+use crate::config::database_url::DatabaseUrl;
+use crate::error::{Error, Result};
+use crate::server::dev::{LocalCluster, Session};
+use diesel::connection::SimpleConnection;
+use diesel::PgConnection;
+
+/// A database that exists for the duration of one check.
+pub struct ScratchDb {
+    name: String,
+    url: DatabaseUrl,
+    admin: DatabaseUrl,
+    connect_timeout: u64,
+    keep: bool,
+    /// The target session's `search_path`, given to every scratch session:
+    /// role and database settings do not carry over to a new database, and
+    /// the migrations must build into the same schemas as on the target.
+    search_path: String,
+    /// Keeps the local cluster running while the scratch database lives there.
+    _local: Option<Session>,
+}
+
+impl ScratchDb {
+    /// Creates an empty scratch database on the server of `target` (whose
+    /// connection is `target_conn`), or on the local cluster when the target
+    /// refuses `CREATE DATABASE`.
+    pub fn create(
+        target: &DatabaseUrl,
+        target_conn: &mut PgConnection,
+        connect_timeout: u64,
+    ) -> Result<Self> {
+        // Named after the target so that it is clear whose it is, and after
+        // this host and process so that a later command can tell when it
+        // was abandoned.
+        let name = crate::proof::scratch_cleanup::new_name(target.dbname().unwrap_or("db"));
+        for old in crate::proof::scratch_cleanup::sweep_abandoned(target_conn) {
+            eprintln!(
+                "note: dropped the scratch database {old}, left behind by a ragchat-migrate \
+                 process that no longer runs"
+            );
+        }
+        // template0: a template1 that someone filled must not leak into the check.
+        let create = format!("CREATE DATABASE {name} TEMPLATE template0");
+        let shape = crate::proof::scratch_shape::of(target_conn)?;
+        let search_path = shape.search_path.clone();
+        let scratch: Result<ScratchDb> = match target_conn.batch_execute(&create) {
+            Ok(()) => Ok(ScratchDb {
+                url: target.with_dbname(&name)?,
+                admin: target.clone(),
+                name,
+                connect_timeout,
+                keep: false,
+                search_path,
+                _local: None,
+            }),
+            Err(e) if crate::database::pg_error::describe(&e).contains("permission denied") => {
+                let session = LocalCluster::locate()?.use_for_command().map_err(|local| {
+                    Error::Refused(format!(
+                        "the role of {target} may not create the scratch database this check \
+                         needs, and the local cluster is not available either ({local}).\n  \
+                         fix: grant CREATEDB to the role, or install the PostgreSQL server \
+                         package so the local cluster can be used"
+                    ))
+                })?;
+                let admin = session.url().clone();
+                let mut conn = admin.connect(connect_timeout)?;
+                conn.batch_execute(&create)?;
+                Ok(ScratchDb {
+                    url: admin.with_dbname(&name)?,
+                    admin,
+                    name,
+                    connect_timeout,
+                    keep: false,
+                    search_path,
+                    _local: Some(session),
+                })
+            }
+            Err(e) => Err(e.into()),
+        };
+        let scratch = scratch?;
+        crate::proof::scratch_cleanup::register(&scratch.admin, &scratch.name, connect_timeout);
+        shape.prepare(&mut scratch.connect()?)?;
+        Ok(scratch)
+    }
+
+    /// A new connection to the scratch database, with the target's
+    /// `search_path`.
+    pub fn connect(&self) -> Result<PgConnection> {
+        let mut conn = self.url.connect(self.connect_timeout)?;
+        crate::proof::scratch_shape::set_search_path(&mut conn, &self.search_path)?;
+        Ok(conn)
+    }
+
+    /// The scratch database's URL (masked when displayed).
+    pub fn url(&self) -> &DatabaseUrl {
+        &self.url
+    }
+
+    /// The scratch database's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Leave the database in place when this value is dropped (`--keep`).
+    pub fn keep(&mut self) {
+        self.keep = true;
+        crate::proof::scratch_cleanup::unregister(&self.name);
+    }
+}
+
+impl Drop for ScratchDb {
+    fn drop(&mut self) {
+        crate::proof::scratch_cleanup::wait_if_interrupted();
+        if self.keep {
+            return;
+        }
+        if let Ok(mut conn) = self.admin.connect(self.connect_timeout) {
+            let _ = conn.batch_execute(&format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ));
+        }
+        crate::proof::scratch_cleanup::unregister(&self.name);
+    }
+}

@@ -1,0 +1,6 @@
+//! Running PostgreSQL: the throwaway cluster code shared by the local
+//! default database, the tests and the benchmark.
+
+pub mod cluster;
+pub mod dev;
+pub mod dev_home;
