@@ -4,13 +4,11 @@
 
 use crate::cli::{Cli, Commands, DevAction, Global, SqlOptions};
 use crate::output::{Printer, ProgressPrinter, Style};
-use diesel::connection::SimpleConnection;
 use diesel::PgConnection;
 use ragchat_migrate::config::database_choice::{self, Choice};
 use ragchat_migrate::config::database_url::DatabaseUrl;
 use ragchat_migrate::config::project::{self, Selection};
 use ragchat_migrate::database::ledger::{self, AppliedMigration};
-use ragchat_migrate::database::ledger_schema;
 use ragchat_migrate::database::migrator::{self, Command, RunOptions};
 use ragchat_migrate::database::script::{self, ScriptOptions};
 use ragchat_migrate::error::{Error, Result};
@@ -685,10 +683,8 @@ impl Context {
                 }
                 let counts = (stamp.record.len(), stamp.forget.len());
                 if counts != (0, 0) {
-                    located.require_writable()?;
-                    ledger_schema::prepare(conn, &located, "")?;
                     let sql = script::render_stamp(&stamp, "stamp", false, &read.tables);
-                    conn.batch_execute(&sql)?;
+                    ledger::record_stamp(conn, &located, &sql)?;
                 }
                 Ok(counts)
             })?;
@@ -725,17 +721,7 @@ impl Context {
                     )));
                 }
                 if !state.changes.is_empty() {
-                    conn.batch_execute(&format!(
-                        "UPDATE {} SET up_sha256 = {}, down_sha256 = {}, \
-                     applied_by = applied_by || ' (checksum accepted ' || now()::text || ')' \
-                     WHERE version = {}",
-                        read.tables.side(),
-                        ledger::literal(&m.up_sha256),
-                        m.down_sha256
-                            .as_deref()
-                            .map_or("NULL".into(), ledger::literal),
-                        ledger::literal(&m.version)
-                    ))?;
+                    ledger::accept_checksums(conn, &read.tables, m)?;
                 }
                 Ok(state.changes.clone())
             })?;

@@ -7,9 +7,8 @@
 
 use super::Context;
 use crate::json_contract;
-use diesel::connection::SimpleConnection;
 use diesel::PgConnection;
-use ragchat_migrate::database::ledger;
+use ragchat_migrate::database::ledger::{self, LedgerTables, RecordedChecksums};
 use ragchat_migrate::database::migrator::{self, Command, RunOptions, RunOutcome};
 use ragchat_migrate::error::{Error, Result};
 use ragchat_migrate::migrations::plan::Status;
@@ -19,9 +18,9 @@ use serde_json::json;
 /// An applied migration's recorded checksums, to restore when the redo
 /// fails before reverting it.
 struct Recorded {
+    tables: LedgerTables,
     version: String,
-    up: String,
-    down: Option<String>,
+    checksums: RecordedChecksums,
 }
 
 impl Context {
@@ -104,7 +103,8 @@ impl Context {
 /// `n` applied ones; refuses when an older applied migration is edited.
 /// Returns what was recorded before, for [`restore`].
 fn accept_newest(conn: &mut PgConnection, set: &MigrationSet, n: usize) -> Result<Vec<Recorded>> {
-    let status = Status::new(set, &ledger::read(conn)?);
+    let read = ledger::read(conn)?;
+    let status = Status::new(set, &read);
     let applied: Vec<usize> = status.applied().collect();
     if n > applied.len() {
         return Err(Error::Usage(format!(
@@ -139,15 +139,15 @@ fn accept_newest(conn: &mut PgConnection, set: &MigrationSet, n: usize) -> Resul
         else {
             continue;
         };
-        conn.batch_execute(&checksum_update(
-            &m.version,
-            &m.up_sha256,
-            m.down_sha256.as_deref(),
-        ))?;
+        let current = RecordedChecksums {
+            up_sha256: m.up_sha256.clone(),
+            down_sha256: m.down_sha256.clone(),
+        };
+        ledger::overwrite_checksums(conn, &read.tables, &m.version, &current)?;
         recorded.push(Recorded {
+            tables: read.tables.clone(),
             version: m.version.clone(),
-            up: old.up_sha256.clone(),
-            down: old.down_sha256.clone(),
+            checksums: old.clone(),
         });
     }
     Ok(recorded)
@@ -159,16 +159,7 @@ fn restore(conn: &mut PgConnection, recorded: &[Recorded], done: &[migrator::Ste
     for r in recorded {
         let reverted = done.iter().any(|s| s.version == r.version);
         if !reverted {
-            let _ = conn.batch_execute(&checksum_update(&r.version, &r.up, r.down.as_deref()));
+            let _ = ledger::overwrite_checksums(conn, &r.tables, &r.version, &r.checksums);
         }
     }
-}
-
-fn checksum_update(version: &str, up: &str, down: Option<&str>) -> String {
-    format!(
-        "UPDATE __ragchat_migrations SET up_sha256 = {}, down_sha256 = {} WHERE version = {}",
-        ledger::literal(up),
-        down.map_or("NULL".into(), ledger::literal),
-        ledger::literal(version)
-    )
 }

@@ -632,3 +632,56 @@ pub fn adopt_unrecorded_sql<'a>(
         .map(|m| record_applied_sql(&ledger.tables, m, RecordedBy::Adopted, "NULL"))
         .collect()
 }
+
+/// `stamp`'s ledger writes, live: refuses a session that may not write the
+/// ledger, readies it ([`ledger_schema::prepare`]), then runs `stamp_sql`
+/// (the rendered stamp, in a transaction of its own).
+pub fn record_stamp(conn: &mut PgConnection, located: &Located, stamp_sql: &str) -> Result<()> {
+    use diesel::connection::SimpleConnection;
+    located.require_writable()?;
+    ledger_schema::prepare(conn, located, "")?;
+    Ok(conn.batch_execute(stamp_sql)?)
+}
+
+/// `accept`: records the files' current checksums for the applied
+/// `migration`, and notes in its `applied_by` when they were accepted.
+pub fn accept_checksums(
+    conn: &mut PgConnection,
+    t: &LedgerTables,
+    migration: &MigrationScript,
+) -> Result<()> {
+    use diesel::connection::SimpleConnection;
+    Ok(conn.batch_execute(&format!(
+        "UPDATE {side} SET up_sha256 = {up}, down_sha256 = {down}, \
+         applied_by = applied_by || ' (checksum accepted ' || now()::text || ')' \
+         WHERE version = {version}",
+        side = t.side(),
+        up = literal(&migration.up_sha256),
+        down = optional_literal(migration.down_sha256.as_deref()),
+        version = literal(&migration.version)
+    ))?)
+}
+
+/// Replaces the checksums recorded for `version`, leaving the rest of its
+/// record: `redo --accept` records the edited files' sums before the redo,
+/// and puts the old ones back when the redo fails before reverting it.
+pub fn overwrite_checksums(
+    conn: &mut PgConnection,
+    t: &LedgerTables,
+    version: &str,
+    checksums: &RecordedChecksums,
+) -> Result<()> {
+    use diesel::connection::SimpleConnection;
+    Ok(conn.batch_execute(&format!(
+        "UPDATE {side} SET up_sha256 = {up}, down_sha256 = {down} WHERE version = {version}",
+        side = t.side(),
+        up = literal(&checksums.up_sha256),
+        down = optional_literal(checksums.down_sha256.as_deref()),
+        version = literal(version)
+    ))?)
+}
+
+/// [`literal`], or `NULL` for none.
+fn optional_literal(text: Option<&str>) -> String {
+    text.map_or_else(|| "NULL".into(), literal)
+}
