@@ -2,6 +2,7 @@
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// Diesel-powered migrations for the RAG chat PostgreSQL schema.
 ///
@@ -56,8 +57,8 @@ pub struct Global {
     pub quiet: bool,
 
     /// Seconds to wait for another migrator's lock before giving up (exit 4).
-    #[arg(long, global = true, default_value_t = 60.0, value_name = "SECONDS")]
-    pub lock_timeout: f64,
+    #[arg(long, global = true, default_value = "60", value_name = "SECONDS", value_parser = seconds)]
+    pub lock_timeout: Duration,
 
     /// Seconds to wait for the database server to answer a connection.
     #[arg(long, global = true, default_value_t = 10, value_name = "SECONDS")]
@@ -65,8 +66,8 @@ pub struct Global {
 
     /// lock_timeout for migration SQL, so a migration stuck behind a long
     /// query fails fast instead of stalling traffic; 0 waits indefinitely.
-    #[arg(long, global = true, default_value_t = 5.0, value_name = "SECONDS")]
-    pub ddl_lock_timeout: f64,
+    #[arg(long, global = true, default_value = "5", value_name = "SECONDS", value_parser = seconds)]
+    pub ddl_lock_timeout: Duration,
 }
 
 /// `--format`.
@@ -107,130 +108,33 @@ pub struct SqlOptions {
 #[derive(Debug, Subcommand)]
 pub enum Commands {
     /// Apply pending migrations up to TARGET (default: head).
-    Upgrade {
-        /// head, a version (or unique prefix), a directory name, or +N; with
-        /// --sql also FROM:TO (the script starts from FROM).
-        #[arg(default_value = "head", allow_negative_numbers = true)]
-        target: String,
-        /// Run the whole plan in one transaction: all or nothing.
-        #[arg(long)]
-        single_transaction: bool,
-        /// Apply pending migrations older than the newest applied one.
-        #[arg(long)]
-        allow_out_of_order: bool,
-        /// Skip the lint gate (error-level findings refuse an upgrade of a
-        /// database that already has applied migrations).
-        #[arg(long)]
-        no_lint: bool,
-        #[command(flatten)]
-        sql: SqlOptions,
-    },
+    Upgrade(UpgradeArgs),
     /// Revert migrations down to TARGET (default: -1).
-    Downgrade {
-        /// base, a version (or unique prefix), a directory name, or -N; with
-        /// --sql also FROM:TO (the script starts from FROM).
-        #[arg(default_value = "-1", allow_negative_numbers = true)]
-        target: String,
-        /// Do not ask before `downgrade base` (required without a terminal).
-        #[arg(long, short = 'y')]
-        yes: bool,
-        /// Run the whole plan in one transaction: all or nothing.
-        #[arg(long)]
-        single_transaction: bool,
-        #[command(flatten)]
-        sql: SqlOptions,
-    },
+    Downgrade(DowngradeArgs),
     /// Revert every applied migration.
-    Reset {
-        /// Do not ask for confirmation (required without a terminal).
-        #[arg(long, short = 'y')]
-        yes: bool,
-        /// Run the whole plan in one transaction: all or nothing.
-        #[arg(long)]
-        single_transaction: bool,
-        #[command(flatten)]
-        sql: SqlOptions,
-    },
+    Reset(ResetArgs),
     /// Revert and re-apply the newest N applied migrations.
-    Redo {
-        /// How many.
-        #[arg(short = 'n', long = "number", default_value_t = 1)]
-        n: usize,
-        /// The newest migration was edited while developing it: revert it
-        /// with the current down.sql, apply the current up.sql, and record
-        /// the new checksums.
-        #[arg(long, conflicts_with = "sql")]
-        accept: bool,
-        /// Run the whole plan in one transaction: all or nothing.
-        #[arg(long)]
-        single_transaction: bool,
-        #[command(flatten)]
-        sql: SqlOptions,
-    },
+    Redo(RedoArgs),
     /// Show the applied version, `(head)` when nothing is pending, or `base`.
     ///
     /// Reads only the migration names and the ledger, without waiting for a
     /// running migration; `check` and `history --verbose` compare checksums.
     Current,
     /// List every migration: applied or pending, when, current and head.
-    History {
-        /// Also show checksums, durations and who applied each, and mark
-        /// migrations edited since they were applied (reads every file).
-        #[arg(long, short)]
-        verbose: bool,
-        /// Only migrations from FROM to TO (inclusive): `FROM:TO`, `FROM:`
-        /// or `:TO`, each a version, directory name, base, current or head.
-        #[arg(long = "rev-range", short = 'r', value_name = "FROM:TO")]
-        range: Option<String>,
-        /// Only the newest N migrations of the listing.
-        #[arg(long, value_name = "N")]
-        limit: Option<usize>,
-    },
+    History(HistoryArgs),
     /// Show one migration: version, directory, transaction mode, checksums,
     /// applied state and its up.sql.
-    Show {
-        /// head, current, a version (or unique prefix) or a directory name.
-        target: String,
-        /// Also print down.sql.
-        #[arg(long)]
-        down: bool,
-    },
+    Show(ShowArgs),
     /// List pending migrations, one a line.
     Pending,
     /// Create a new migration directory with up.sql and down.sql templates.
     #[command(visible_alias = "revision")]
-    Create {
-        /// Lowercase letters, digits and underscores, e.g. add_user_timezone.
-        name: String,
-        /// Add metadata.toml with run_in_transaction = false (for e.g.
-        /// CREATE INDEX CONCURRENTLY).
-        #[arg(long, conflicts_with = "autogenerate")]
-        no_transaction: bool,
-        #[command(flatten)]
-        autogen: AutogenOptions,
-    },
+    Create(CreateArgs),
     /// Record TARGET as the applied state without running migration SQL.
-    Stamp {
-        /// head, base, a version, a directory name, +N or -N; with --sql also
-        /// FROM:TO (the script starts from FROM).
-        #[arg(allow_negative_numbers = true)]
-        target: String,
-        /// Also forget applied versions this binary does not know.
-        #[arg(long)]
-        purge: bool,
-        /// Record it even though the live schema differs from what the
-        /// migrations up to TARGET produce.
-        #[arg(long)]
-        force: bool,
-        #[command(flatten)]
-        sql: SqlOptions,
-    },
+    Stamp(StampArgs),
     /// Accept the current checksum of an applied migration whose file was
     /// edited, after a human decided the edit is harmless.
-    Accept {
-        /// The version (or unique prefix, or directory name) to accept.
-        target: String,
-    },
+    Accept(AcceptArgs),
     /// Lint migrations for locking and data-loss hazards with Squawk's rules
     /// (default: the pending ones); exit 3 on error-level findings, 2 when a
     /// file cannot be parsed. See docs/lint.md.
@@ -238,15 +142,7 @@ pub enum Commands {
     /// CI gate: exit 0 at head with nothing edited, unknown or drifted, else exit 3.
     Check,
     /// Prove every migration reversible on a scratch database (up, down, up).
-    Verify {
-        /// Leave the scratch database in place for inspection.
-        #[arg(long)]
-        keep: bool,
-        /// Check only the migrations after TARGET, on a scratch database
-        /// first brought to TARGET (CI: verify what a branch adds).
-        #[arg(long, value_name = "TARGET")]
-        from: Option<String>,
-    },
+    Verify(VerifyArgs),
     /// Take over a database migrated by the original Python system
     /// (alembic_version = 001), after checking its schema fact by fact.
     Adopt,
@@ -261,6 +157,157 @@ pub enum Commands {
         /// The shell.
         shell: clap_complete::Shell,
     },
+}
+
+/// `upgrade` options.
+#[derive(Debug, Args)]
+pub struct UpgradeArgs {
+    /// head, a version (or unique prefix), a directory name, or +N; with
+    /// --sql also FROM:TO (the script starts from FROM).
+    #[arg(default_value = "head", allow_negative_numbers = true)]
+    pub target: String,
+    /// Run the whole plan in one transaction: all or nothing.
+    #[arg(long)]
+    pub single_transaction: bool,
+    /// Apply pending migrations older than the newest applied one.
+    #[arg(long)]
+    pub allow_out_of_order: bool,
+    /// Skip the lint gate (error-level findings refuse an upgrade of a
+    /// database that already has applied migrations).
+    #[arg(long)]
+    pub no_lint: bool,
+    /// `--sql` and `--from`.
+    #[command(flatten)]
+    pub sql: SqlOptions,
+}
+
+/// `downgrade` options.
+#[derive(Debug, Args)]
+pub struct DowngradeArgs {
+    /// base, a version (or unique prefix), a directory name, or -N; with
+    /// --sql also FROM:TO (the script starts from FROM).
+    #[arg(default_value = "-1", allow_negative_numbers = true)]
+    pub target: String,
+    /// Do not ask before `downgrade base` (required without a terminal).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Run the whole plan in one transaction: all or nothing.
+    #[arg(long)]
+    pub single_transaction: bool,
+    /// `--sql` and `--from`.
+    #[command(flatten)]
+    pub sql: SqlOptions,
+}
+
+/// `reset` options.
+#[derive(Debug, Args)]
+pub struct ResetArgs {
+    /// Do not ask for confirmation (required without a terminal).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Run the whole plan in one transaction: all or nothing.
+    #[arg(long)]
+    pub single_transaction: bool,
+    /// `--sql` and `--from`.
+    #[command(flatten)]
+    pub sql: SqlOptions,
+}
+
+/// `redo` options.
+#[derive(Debug, Args)]
+pub struct RedoArgs {
+    /// How many.
+    #[arg(short = 'n', long = "number", default_value_t = 1)]
+    pub n: usize,
+    /// The newest migration was edited while developing it: revert it
+    /// with the current down.sql, apply the current up.sql, and record
+    /// the new checksums.
+    #[arg(long, conflicts_with = "sql")]
+    pub accept: bool,
+    /// Run the whole plan in one transaction: all or nothing.
+    #[arg(long)]
+    pub single_transaction: bool,
+    /// `--sql` and `--from`.
+    #[command(flatten)]
+    pub sql: SqlOptions,
+}
+
+/// `history` options.
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// Also show checksums, durations and who applied each, and mark
+    /// migrations edited since they were applied (reads every file).
+    #[arg(long, short)]
+    pub verbose: bool,
+    /// Only migrations from FROM to TO (inclusive): `FROM:TO`, `FROM:`
+    /// or `:TO`, each a version, directory name, base, current or head.
+    #[arg(long = "rev-range", short = 'r', value_name = "FROM:TO")]
+    pub range: Option<String>,
+    /// Only the newest N migrations of the listing.
+    #[arg(long, value_name = "N")]
+    pub limit: Option<usize>,
+}
+
+/// `show` options.
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// head, current, a version (or unique prefix) or a directory name.
+    pub target: String,
+    /// Also print down.sql.
+    #[arg(long)]
+    pub down: bool,
+}
+
+/// `create` options.
+#[derive(Debug, Args)]
+pub struct CreateArgs {
+    /// Lowercase letters, digits and underscores, e.g. add_user_timezone.
+    pub name: String,
+    /// Add metadata.toml with run_in_transaction = false (for e.g.
+    /// CREATE INDEX CONCURRENTLY).
+    #[arg(long, conflicts_with = "autogenerate")]
+    pub no_transaction: bool,
+    /// `--autogenerate` and its options.
+    #[command(flatten)]
+    pub autogen: AutogenOptions,
+}
+
+/// `stamp` options.
+#[derive(Debug, Args)]
+pub struct StampArgs {
+    /// head, base, a version, a directory name, +N or -N; with --sql also
+    /// FROM:TO (the script starts from FROM).
+    #[arg(allow_negative_numbers = true)]
+    pub target: String,
+    /// Also forget applied versions this binary does not know.
+    #[arg(long)]
+    pub purge: bool,
+    /// Record it even though the live schema differs from what the
+    /// migrations up to TARGET produce.
+    #[arg(long)]
+    pub force: bool,
+    /// `--sql` and `--from`.
+    #[command(flatten)]
+    pub sql: SqlOptions,
+}
+
+/// `accept` options.
+#[derive(Debug, Args)]
+pub struct AcceptArgs {
+    /// The version (or unique prefix, or directory name) to accept.
+    pub target: String,
+}
+
+/// `verify` options.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// Leave the scratch database in place for inspection.
+    #[arg(long)]
+    pub keep: bool,
+    /// Check only the migrations after TARGET, on a scratch database
+    /// first brought to TARGET (CI: verify what a branch adds).
+    #[arg(long, value_name = "TARGET")]
+    pub from: Option<String>,
 }
 
 /// `create --autogenerate` and its options.
@@ -330,4 +377,13 @@ pub enum DevAction {
         #[arg(long, short = 'y')]
         yes: bool,
     },
+}
+
+/// A number of seconds, 0 or more, possibly fractional (`0.5`).
+fn seconds(text: &str) -> Result<Duration, String> {
+    text.trim()
+        .parse::<f64>()
+        .ok()
+        .and_then(|value| Duration::try_from_secs_f64(value).ok())
+        .ok_or_else(|| "must be a number of seconds, 0 or more".to_string())
 }

@@ -5,12 +5,14 @@ mod commands;
 mod help;
 mod json_contract;
 mod local_notes;
+mod outcome;
 mod output;
 mod pipe;
 mod progress;
 mod verify_output;
 
 use clap::FromArgMatches;
+use ragchat_migrate::error::Error;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -31,21 +33,20 @@ fn main() -> ExitCode {
     let mut printer = output::Printer::new(&cli.global);
     printer.command = json_contract::command_name(&cli.command);
     progress::install_scratch_bar(&printer);
-    if let Some(problem) = env_file_problem {
-        if cli.global.database_url.is_none() {
-            printer.error(&problem, 2);
-            return ExitCode::from(2);
+    let result = match env_file_problem {
+        // Without a URL on the command line, `.env` was where it would come from.
+        Some(problem) if cli.global.database_url.is_none() => Err(Error::Usage(problem)),
+        Some(problem) => {
+            printer.note(format!("warning: {problem}"));
+            commands::run(cli, printer)
         }
-        printer.note(format!("warning: {problem}"));
+        None => commands::run(cli, printer),
+    };
+    let code = outcome::exit_code(&result);
+    if let Err(error) = result {
+        printer.error(&error.to_string(), code);
     }
-    match commands::run(cli, printer) {
-        Ok(code) => ExitCode::from(code),
-        Err(error) => {
-            let code = error.exit_code();
-            printer.error(&error.to_string(), code);
-            ExitCode::from(code)
-        }
-    }
+    ExitCode::from(code)
 }
 
 /// Loads `.env`; a file that cannot be parsed is reported without its

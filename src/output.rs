@@ -3,8 +3,6 @@
 
 use crate::cli::{ColorChoice, Format, Global};
 use ragchat_migrate::config::secrets::mask;
-use ragchat_migrate::database::migrator::{Observer, StepReport};
-use ragchat_migrate::migrations::plan::Direction;
 use std::io::{IsTerminal, Write};
 use std::sync::OnceLock;
 
@@ -144,53 +142,5 @@ impl Printer {
             Style::Bold => "1",
         };
         format!("\x1b[{code}m{text}\x1b[0m")
-    }
-}
-
-/// Prints the migrator's progress: a line per step (`[k/N]` on a
-/// terminal), and the lock wait; keeps the steps done for the failure report.
-pub struct ProgressPrinter {
-    /// Where to print.
-    pub printer: Printer,
-    /// Steps in the plan, once known.
-    pub total: usize,
-    /// Steps finished so far.
-    pub done: Vec<StepReport>,
-}
-
-impl Observer for ProgressPrinter {
-    fn waiting_for_lock(&mut self, holder_pid: Option<i32>) {
-        self.printer.note(format!(
-            "waiting for the migration lock, held by {} ...",
-            holder_pid.map_or("another session".to_string(), |p| format!(
-                "backend pid {p}"
-            ))
-        ));
-    }
-
-    fn plan_ready(&mut self, steps: usize) {
-        self.total = steps;
-    }
-
-    fn step_done(&mut self, report: &StepReport) {
-        self.done.push(report.clone());
-        let verb = match report.direction {
-            Direction::Up => self.printer.paint("applied ", Style::Good),
-            Direction::Down => self.printer.paint("reverted", Style::Warn),
-        };
-        let counter = if crate::progress::enabled(&self.printer) && self.total > 0 {
-            let width = self.total.to_string().len();
-            format!("[{:>width$}/{}] ", self.done.len(), self.total)
-        } else {
-            String::new()
-        };
-        self.printer.line(format!(
-            "{counter}{verb} {}  {}",
-            ragchat_migrate::migrations::names::shown(&report.name),
-            self.printer.paint(
-                &format!("({})", crate::progress::duration(report.duration_ms)),
-                Style::Dim
-            )
-        ));
     }
 }

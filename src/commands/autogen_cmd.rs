@@ -6,6 +6,7 @@
 
 use super::Context;
 use crate::cli::AutogenOptions;
+use crate::outcome::Outcome;
 use crate::output::Style;
 use ragchat_migrate::autogen::{self, models, sql_file, Plan, Proof};
 use ragchat_migrate::database::migrator::{self, RunOptions};
@@ -27,7 +28,7 @@ enum Desired {
 }
 
 impl Context {
-    pub(super) fn autogenerate(&self, name: &str, opts: &AutogenOptions) -> Result<u8> {
+    pub(super) fn autogenerate(&self, name: &str, opts: &AutogenOptions) -> Result<Outcome> {
         validate_name(name)?;
         let dir = self.migrations_dir_for_create()?;
         let existing = MigrationSet::load(&Source::Directory(dir.clone()))?;
@@ -116,7 +117,7 @@ impl Context {
                 "acknowledged": [],
                 "nothing_to_generate": true,
             }));
-            return Ok(0);
+            return Ok(Outcome::Success);
         }
         self.refuse_unsupported(&plan, opts.force)?;
         self.acknowledge_lint(&mut plan, &mut db.conn)?;
@@ -136,10 +137,10 @@ impl Context {
         self.refuse_unproven(&proof, opts.force && !plan.unsupported.is_empty())?;
         let created = write(&dir, &scripts)?;
         self.report(&plan, &proof, &source, &created);
-        Ok(0)
+        Ok(Outcome::Success)
     }
 
-    fn refuse_unsupported(&self, plan: &Plan, force: bool) -> Result<()> {
+    pub(super) fn refuse_unsupported(&self, plan: &Plan, force: bool) -> Result<()> {
         if plan.unsupported.is_empty() {
             return Ok(());
         }
@@ -173,7 +174,11 @@ impl Context {
     /// Lints the generated `up.sql` files with the project's lint
     /// configuration (as the `upgrade` gate will) and acknowledges each
     /// error-level finding in the file; see [`autogen::acknowledge`].
-    fn acknowledge_lint(&self, plan: &mut Plan, conn: &mut diesel::PgConnection) -> Result<()> {
+    pub(super) fn acknowledge_lint(
+        &self,
+        plan: &mut Plan,
+        conn: &mut diesel::PgConnection,
+    ) -> Result<()> {
         let mut config = LintConfig::load(None)?;
         config.pg_version = super::lint::server_version(conn)
             .or(config.file_pg_version)
@@ -190,7 +195,7 @@ impl Context {
         Ok(())
     }
 
-    fn refuse_unproven(&self, proof: &Proof, lenient_up: bool) -> Result<()> {
+    pub(super) fn refuse_unproven(&self, proof: &Proof, lenient_up: bool) -> Result<()> {
         let up_ok = proof.up_difference.is_empty() || lenient_up;
         if proof.error.is_none() && up_ok && proof.down_difference.is_empty() {
             return Ok(());
@@ -219,7 +224,7 @@ impl Context {
         Err(Error::Refused(text))
     }
 
-    fn report(&self, plan: &Plan, proof: &Proof, source: &str, created: &[PathBuf]) {
+    pub(super) fn report(&self, plan: &Plan, proof: &Proof, source: &str, created: &[PathBuf]) {
         let p = &self.printer;
         for w in &plan.warnings {
             p.note(format!("{} {w}", p.paint("warning:", Style::Warn)));

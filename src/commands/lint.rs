@@ -3,7 +3,9 @@
 
 use super::{Connected, Context};
 use crate::cli::LintArgs;
-use crate::output::{Printer, ProgressPrinter, Style};
+use crate::outcome::Outcome;
+use crate::output::{Printer, Style};
+use crate::progress::ProgressPrinter;
 use diesel::{PgConnection, RunQueryDsl};
 use ragchat_migrate::database::ledger;
 use ragchat_migrate::database::migrator::{Observer, StepReport};
@@ -31,7 +33,7 @@ impl Context {
         }
     }
 
-    pub(super) fn lint(&self, args: &LintArgs) -> Result<u8> {
+    pub(super) fn lint(&self, args: &LintArgs) -> Result<Outcome> {
         let mut config = LintConfig::load(args.config.as_deref())?;
         let flag_pg = args
             .pg_version
@@ -91,12 +93,12 @@ impl Context {
             return self.fix(&source, &location, &config, &indexes, &applied, report);
         }
         print_report(&self.printer, &report, None);
-        Ok(report.exit_code())
+        Ok(outcome(&report))
     }
 
     /// Writes the fixes of `report` into pending migrations, then lints them
     /// again and reports what is left.
-    fn fix(
+    pub(super) fn fix(
         &self,
         source: &Source,
         location: &str,
@@ -104,7 +106,7 @@ impl Context {
         indexes: &[usize],
         applied_dirs: &[&str],
         report: LintReport,
-    ) -> Result<u8> {
+    ) -> Result<Outcome> {
         if let Some(failure) = report.parse_failures().next() {
             print_report(&self.printer, &report, None);
             return Err(Error::Usage(format!(
@@ -166,7 +168,7 @@ impl Context {
         let set = MigrationSet::load(source)?;
         let after = lint_indexes(&set, indexes, location, config);
         print_report(&self.printer, &after, Some(changed));
-        Ok(after.exit_code())
+        Ok(outcome(&after))
     }
 
     /// Lint findings for `check`: those of the pending migrations.
@@ -253,8 +255,9 @@ fn print_report(printer: &Printer, report: &LintReport, fixed: Option<Vec<serde_
         if let Some(fixed) = fixed {
             doc["fixed"] = json!(fixed);
         }
-        doc["exit_code"] = json!(report.exit_code());
-        doc["ok"] = json!(report.exit_code() == 0);
+        let code = crate::outcome::exit_code(&Ok(outcome(report)));
+        doc["exit_code"] = json!(code);
+        doc["ok"] = json!(code == 0);
         printer.json(&doc);
     } else {
         printer.line(render::text(report, printer.color));
@@ -351,5 +354,15 @@ impl Observer for Gate<'_> {
             errors.len(),
             errors.join("\n")
         )))
+    }
+}
+
+/// How `lint` ended: a file that cannot be parsed, error-level findings,
+/// or clean.
+fn outcome(report: &LintReport) -> Outcome {
+    if report.parse_failures().next().is_some() {
+        Outcome::Unparsable
+    } else {
+        Outcome::clean_if(report.errors() == 0)
     }
 }

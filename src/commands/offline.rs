@@ -4,14 +4,14 @@
 //! starts from (`upgrade --sql 2025-10-21:head` prints only what comes after
 //! that migration).
 
-use super::{from_boundary, Context};
+use super::Context;
 use crate::cli::SqlOptions;
 use ragchat_migrate::database::ledger::{self, Ledger};
 use ragchat_migrate::database::migrator::Command;
 use ragchat_migrate::error::{Error, Result};
 use ragchat_migrate::migrations::plan::Status;
 use ragchat_migrate::migrations::source::MigrationSet;
-use ragchat_migrate::migrations::target::Target;
+use ragchat_migrate::migrations::target::{resolve_revision, Target};
 
 /// The state an offline script starts from.
 pub(super) struct Start {
@@ -121,7 +121,7 @@ impl Context {
 
     /// `--from current`: the ledger as the database has it (read without
     /// the lock; the script is run later anyway).
-    fn current_start(&self, set: &MigrationSet) -> Result<Start> {
+    pub(super) fn current_start(&self, set: &MigrationSet) -> Result<Start> {
         let mut db = self.connect().map_err(|e| match e {
             Error::Connect { url, reason } => Error::Connect {
                 url,
@@ -143,5 +143,19 @@ impl Context {
             create_ledger: !ledger.exists,
             label,
         })
+    }
+}
+
+/// `--from TARGET` as the number of migrations applied at the start.
+fn from_boundary(set: &MigrationSet, from: Option<&str>) -> Result<usize> {
+    match from.map(str::parse::<Target>).transpose()? {
+        None | Some(Target::Base) => Ok(0),
+        Some(Target::Head) => Ok(set.len()),
+        Some(Target::Revision(r)) => Ok(resolve_revision(set, &r)? + 1),
+        Some(Target::Relative(n)) if n > 0 && n as usize <= set.len() => Ok(n as usize),
+        Some(t) => Err(Error::Usage(format!(
+            "--from {t} is out of range; fix: use base, head, a version, or +1..+{}",
+            set.len()
+        ))),
     }
 }

@@ -7,6 +7,7 @@
 
 use super::Context;
 use crate::json_contract;
+use crate::outcome::Outcome;
 use diesel::PgConnection;
 use ragchat_migrate::database::ledger::{self, LedgerTables, RecordedChecksums};
 use ragchat_migrate::database::migrator::{self, Command, RunOptions, RunOutcome};
@@ -24,7 +25,7 @@ struct Recorded {
 }
 
 impl Context {
-    pub(super) fn redo_accept(&self, n: usize, options: RunOptions) -> Result<u8> {
+    pub(super) fn redo_accept(&self, n: usize, options: RunOptions) -> Result<Outcome> {
         if n == 0 {
             return Err(Error::Usage(
                 "redo -n 0 does nothing; fix: use -n 1 or more".into(),
@@ -95,7 +96,7 @@ impl Context {
             "total_ms": total,
             "current": super::current_json(&set, &status),
         }));
-        Ok(0)
+        Ok(Outcome::Success)
     }
 }
 

@@ -4,6 +4,7 @@
 //! SQL.
 
 use super::{applied_when, Context};
+use crate::outcome::Outcome;
 use crate::output::Style;
 use ragchat_migrate::config::database_choice::Choice;
 use ragchat_migrate::database::ledger;
@@ -15,7 +16,7 @@ use ragchat_migrate::server::dev::LocalCluster;
 use serde_json::{json, Value};
 
 impl Context {
-    pub(super) fn show(&self, target: &str, down: bool) -> Result<u8> {
+    pub(super) fn show(&self, target: &str, down: bool) -> Result<Outcome> {
         let set = self.load_set()?;
         if target.trim() == "current" {
             let (_, _, status, _) = self.observe(ledger::Detail::Versions)?;
@@ -40,7 +41,12 @@ impl Context {
         self.show_index(&set, index, down)
     }
 
-    fn show_index(&self, set: &MigrationSet, index: usize, down: bool) -> Result<u8> {
+    pub(super) fn show_index(
+        &self,
+        set: &MigrationSet,
+        index: usize,
+        down: bool,
+    ) -> Result<Outcome> {
         let m = &set.all()[index];
         let (database, state) = self.applied_state(set, index);
         let directory = match self.source()? {
@@ -99,14 +105,14 @@ impl Context {
         }
         p.line(lines.join("\n"));
         p.json(&show_json(m, &directory, &database, &state, down));
-        Ok(0)
+        Ok(Outcome::Success)
     }
 
     /// The ledger's word on migration `index`: `Ok(Some(state))`, `Ok(None)`
     /// when no database is configured, `Err(reason)` when it could not be
     /// read. The masked URL comes with it.
     #[allow(clippy::type_complexity)]
-    fn applied_state(
+    pub(super) fn applied_state(
         &self,
         set: &MigrationSet,
         index: usize,
@@ -134,7 +140,7 @@ impl Context {
         }
     }
 
-    fn describe_state(
+    pub(super) fn describe_state(
         &self,
         state: &std::result::Result<Option<MigrationState>, String>,
     ) -> String {

@@ -1,0 +1,44 @@
+//! How a command ended, and the one place where that becomes the process's
+//! exit code (the contract in docs/commands.md): 0 success, 1 a failure, 2 bad input or
+//! set-up, 3 findings (`check`, `verify`, `lint`, the lint gate), 4 the
+//! migration lock not obtained in time.
+
+use ragchat_migrate::error::{Error, Result};
+
+/// A command that ran to its end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Done, nothing found wrong.
+    Success,
+    /// It ran and found problems the caller must act on: `check` not clean,
+    /// `verify` failed, `lint` error-level findings.
+    Findings,
+    /// `lint` could not parse a migration file.
+    Unparsable,
+}
+
+impl Outcome {
+    /// [`Outcome::Findings`] when `clean` is false, else success.
+    pub fn clean_if(clean: bool) -> Self {
+        if clean {
+            Outcome::Success
+        } else {
+            Outcome::Findings
+        }
+    }
+}
+
+/// The exit code of a command's result.
+pub fn exit_code(result: &Result<Outcome>) -> u8 {
+    match result {
+        Ok(Outcome::Success) => 0,
+        Ok(Outcome::Findings) => 3,
+        Ok(Outcome::Unparsable) => 2,
+        Err(error) => error_code(error),
+    }
+}
+
+/// The exit code of a failure, by its kind.
+fn error_code(error: &Error) -> u8 {
+    error.exit_code()
+}
