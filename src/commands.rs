@@ -5,11 +5,7 @@
 use crate::cli::{Cli, Commands};
 use crate::outcome::Outcome;
 use crate::output::Printer;
-use ragchat_migrate::database::ledger::AppliedMigration;
 use ragchat_migrate::error::Result;
-use ragchat_migrate::migrations::plan::Status;
-use ragchat_migrate::migrations::source::{MigrationScript, MigrationSet};
-use serde_json::{json, Value};
 
 mod accept;
 mod adopt;
@@ -68,26 +64,4 @@ fn completions(shell: clap_complete::Shell) -> Result<Outcome> {
     clap_complete::generate(shell, &mut Cli::command(), "ragchat-migrate", &mut script);
     crate::pipe::stdout(&script);
     Ok(Outcome::Success)
-}
-
-fn current_json(set: &MigrationSet, status: &Status) -> Value {
-    match status.current() {
-        None => json!({ "version": null, "name": "base", "head": set.is_empty() }),
-        Some(i) => {
-            let m = &set.all()[i];
-            let ahead = ragchat_migrate::migrations::unknown::ahead_of(set, status);
-            json!({ "version": m.version, "name": m.dir_name, "head": status.at_head() && ahead.is_none() })
-        }
-    }
-}
-
-fn migration_json(m: &MigrationScript) -> Value {
-    json!({ "version": m.version, "name": m.dir_name })
-}
-
-fn applied_when(a: &AppliedMigration) -> String {
-    match &a.record {
-        Some(r) => r.applied_at.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
-        None => a.run_on.format("%Y-%m-%d %H:%M:%S").to_string(),
-    }
 }

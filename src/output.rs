@@ -1,5 +1,14 @@
 //! Human and JSON rendering for the CLI: colour, quiet mode, and the one
-//! JSON document a command prints with `--format json`.
+//! JSON document a command prints with `--format json`. Commands build a
+//! typed report (the files under `output/`, one per command family) and
+//! hand it to [`Printer::report`], which prints it as text or as JSON.
+
+pub mod check;
+
+pub mod history;
+pub mod ledger;
+pub mod migrate;
+pub mod status;
 
 use crate::cli::{ColorChoice, Format, Global};
 use ragchat_migrate::config::secrets::mask;
@@ -13,6 +22,21 @@ static SOURCE: OnceLock<serde_json::Value> = OnceLock::new();
 /// Records which migrations the command uses, for its JSON document.
 pub fn set_source(source: serde_json::Value) {
     let _ = SOURCE.set(source);
+}
+
+/// A command's result: its human text, or (serialized) its JSON document.
+pub trait Report: serde::Serialize {
+    /// The human report: stdout lines, written at once (none: nothing).
+    fn text(&self, p: &Printer) -> Vec<String>;
+}
+
+/// A duration for people: `12.3 ms` below a second, `4.2 s` from there.
+pub fn duration(ms: f64) -> String {
+    if ms >= 1000.0 {
+        format!("{:.1} s", ms / 1000.0)
+    } else {
+        format!("{ms:.1} ms")
+    }
 }
 
 /// Where and how a command prints.
@@ -111,6 +135,25 @@ impl Printer {
             let doc = crate::json_contract::finish(self.command, &value);
             let text = serde_json::to_string_pretty(&doc).unwrap_or_default();
             let _ = writeln!(out, "{}", mask(&text));
+        }
+    }
+
+    /// `report` as text on stdout, or as the command's JSON document.
+    pub fn report(&self, report: &impl Report) {
+        if self.json_mode() {
+            self.json_of(report);
+        } else if !self.quiet {
+            let lines = report.text(self);
+            if !lines.is_empty() {
+                self.line(lines.join("\n"));
+            }
+        }
+    }
+
+    /// A serializable document as the command's JSON document (JSON mode only).
+    pub fn json_of(&self, document: &impl serde::Serialize) {
+        if self.json_mode() {
+            self.json(&serde_json::to_value(document).unwrap_or_default());
         }
     }
 

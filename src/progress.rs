@@ -4,7 +4,7 @@
 //! `verify`). Counters and bars appear only when stderr is a terminal, and
 //! neither `-q` nor `--format json` was given.
 
-use crate::output::{Printer, Style};
+use crate::output::{duration, Printer, Style};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use ragchat_migrate::database::migrator::{Observer, StepReport};
 use ragchat_migrate::database::progress_hook::{self, Event};
@@ -16,15 +16,6 @@ use std::sync::{Arc, Mutex};
 /// nor `--format json` was given.
 pub fn enabled(printer: &Printer) -> bool {
     !printer.quiet && !printer.json_mode() && std::io::stderr().is_terminal()
-}
-
-/// A duration for people: `12.3 ms` below a second, `4.2 s` from there.
-pub fn duration(ms: f64) -> String {
-    if ms >= 1000.0 {
-        format!("{:.1} s", ms / 1000.0)
-    } else {
-        format!("{ms:.1} ms")
-    }
 }
 
 /// A progress bar on stderr for `len` migrations, labelled `what`.

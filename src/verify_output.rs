@@ -35,7 +35,7 @@ pub fn print_verdict(p: &Printer, v: &Verdict) {
         _ => p.paint("FAIL", Style::Bad),
     };
     let took = p.paint(
-        &format!("({})", crate::progress::duration(v.duration_ms)),
+        &format!("({})", crate::output::duration(v.duration_ms)),
         Style::Dim,
     );
     let name = if v.version.is_empty() {

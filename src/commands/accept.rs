@@ -3,14 +3,16 @@
 
 use super::Context;
 use crate::outcome::Outcome;
+use crate::output::ledger::AcceptReport;
 use ragchat_migrate::database::ledger;
 use ragchat_migrate::database::migrator;
 use ragchat_migrate::error::{Error, Result};
 use ragchat_migrate::migrations::plan::Status;
 use ragchat_migrate::migrations::target::resolve_revision;
-use serde_json::json;
 
 impl Context {
+    /// `accept VERSION`: under the lock, record the current checksums of an
+    /// applied migration whose files were edited.
     pub(super) fn accept(&self, target: &str) -> Result<Outcome> {
         let set = self.load_set()?;
         let index = resolve_revision(&set, target)?;
@@ -33,26 +35,12 @@ impl Context {
                 }
                 Ok(state.changes.clone())
             })?;
-        if changes.is_empty() {
-            self.printer.line(format!(
-                "{}: checksums already match; nothing to accept",
-                m.dir_name
-            ));
-        }
-        for c in &changes {
-            self.printer.line(format!(
-                "accepted {}/{}: {} -> {}",
-                m.dir_name,
-                c.file,
-                c.recorded.as_deref().unwrap_or("(none)"),
-                c.current.as_deref().unwrap_or("(none)")
-            ));
-        }
-        self.printer.json(&json!({
-            "database": db.url.masked(),
-            "accepted": m.version,
-            "changes": changes,
-        }));
+        self.printer.report(&AcceptReport {
+            database: db.url.masked().to_string(),
+            accepted: m.version.clone(),
+            changes,
+            dir_name: m.dir_name.clone(),
+        });
         Ok(Outcome::Success)
     }
 }

@@ -2,12 +2,14 @@
 
 use super::Context;
 use crate::outcome::Outcome;
+use crate::output::ledger::AdoptReport;
 use ragchat_migrate::database::migrator;
 use ragchat_migrate::error::Result;
 use ragchat_migrate::proof::adopt;
-use serde_json::json;
 
 impl Context {
+    /// `adopt`: under the lock, check the Alembic-made schema fact by fact
+    /// and record the migrations it matches.
     pub(super) fn adopt(&self) -> Result<Outcome> {
         let set = self.load_set()?;
         let mut db = self.connect()?;
@@ -18,21 +20,10 @@ impl Context {
             migrator::with_lock(&mut db.conn, timeout, &mut self.observer(), |conn, _| {
                 adopt::adopt(&url, conn, connect_timeout, &set)
             })?;
-        let p = &self.printer;
-        p.line(format!(
-            "adopted the database of Alembic revision {}: its schema matches, and it is now \
-             managed by ragchat-migrate (alembic_version was left in place)",
-            adoption.alembic_revision
-        ));
-        for m in &adoption.recorded {
-            p.line(format!("  recorded {m} as applied"));
-        }
-        for c in &adoption.created {
-            p.line(format!(
-                "  created {c} (the Python system refreshed updated_at in its ORM)"
-            ));
-        }
-        p.json(&json!({ "database": db.url.masked(), "adoption": adoption }));
+        self.printer.report(&AdoptReport {
+            database: db.url.masked().to_string(),
+            adoption,
+        });
         Ok(Outcome::Success)
     }
 }

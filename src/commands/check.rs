@@ -1,34 +1,24 @@
 //! `check`: the CI gate: at head, nothing edited, unknown or drifted.
 
-use super::{current_json, migration_json, Context};
+use super::Context;
 use crate::outcome::Outcome;
-use crate::output::Style;
+use crate::output::check::CheckReport;
+use crate::output::status::{CurrentRef, MigrationRef};
 use ragchat_migrate::database::ledger;
 use ragchat_migrate::error::Result;
-use ragchat_migrate::migrations::source::MigrationScript;
+use ragchat_migrate::migrations::plan::Status;
+use ragchat_migrate::migrations::source::{MigrationScript, MigrationSet};
+use ragchat_migrate::migrations::unknown;
 use ragchat_migrate::proof::drift;
-use serde_json::json;
 
 impl Context {
+    /// `check`: read the ledger without waiting for the lock (a run in
+    /// progress fails the check), lint what is pending, compare the schema
+    /// with what the applied migrations make, and report.
     pub(super) fn check(&self) -> Result<Outcome> {
-        // No waiting for the lock: a run in progress fails the check (what
-        // it has done so far is not a state to approve).
         let (set, mut db, status, migrating) = self.observe(ledger::Detail::Checksums)?;
         let pending: Vec<&MigrationScript> = status.pending().map(|i| &set.all()[i]).collect();
-        let lint_report = self.lint_for_check(&pending, &mut db)?;
-        let changed: Vec<String> = status
-            .changed()
-            .flat_map(|s| {
-                let dir = &set.all()[s.index].dir_name;
-                s.changes.iter().map(move |c| format!("{dir}/{}", c.file))
-            })
-            .collect();
-        let out_of_order: Vec<&str> = status
-            .migrations
-            .iter()
-            .filter(|s| s.out_of_order)
-            .map(|s| set.all()[s.index].dir_name.as_str())
-            .collect();
+        let lint = self.lint_for_check(&pending, &mut db)?;
         let expected = drift::expected_schema_cached(
             &db.url,
             &mut db.conn,
@@ -36,75 +26,51 @@ impl Context {
             &set,
             drift::applied_migrations(&set, &status),
         )?;
-        let drifted: Vec<String> = drift::compare_cached(&expected, &db.url, &mut db.conn)?
+        let drift: Vec<String> = drift::compare_cached(&expected, &db.url, &mut db.conn)?
             .iter()
             .map(ToString::to_string)
             .collect();
+        let changed = changed_files(&set, &status);
         let ok = !migrating
             && pending.is_empty()
             && changed.is_empty()
             && status.unknown.is_empty()
-            && drifted.is_empty();
-        let p = &self.printer;
-        if ok {
-            p.line(format!(
-                "{} at head, nothing edited, unknown or drifted: {}",
-                p.paint("ok:", Style::Good),
-                ragchat_migrate::migrations::unknown::describe_current(
-                    &set,
-                    &status,
-                    &self.loaded_source()
-                )
-            ));
-        } else {
-            p.line(format!(
-                "{} the database is not clean ({})",
-                p.paint("check failed:", Style::Bad),
-                ragchat_migrate::migrations::unknown::describe_current(
-                    &set,
-                    &status,
-                    &self.loaded_source()
-                )
-            ));
-            if migrating {
-                p.line("  in progress: a migration run holds the lock; check again when it ends");
-            }
-            for m in &pending {
-                p.line(format!("  pending:   {}", m.dir_name));
-            }
-            if !lint_report.files.is_empty() {
-                p.line(ragchat_migrate::lint::render::text(&lint_report, p.color));
-            }
-            for c in &changed {
-                p.line(format!("  changed:   {c} (edited after it was applied)"));
-            }
-            if let Some(summary) =
-                ragchat_migrate::migrations::unknown::summary(&status, &self.loaded_source())
-            {
-                p.line(format!("  unknown:   {summary}"));
-            }
-            for o in &out_of_order {
-                p.line(format!("  out of order: {o}"));
-            }
-            if !drifted.is_empty() {
-                p.line("  drift: the schema differs from what the applied migrations produce (- missing here, + only here, ~ different):");
-                for d in &drifted {
-                    p.line(format!("    {d}"));
-                }
-            }
-        }
-        p.json(&json!({
-            "ok": ok,
-            "database": db.url.masked(),
-            "migration_in_progress": migrating,
-            "current": current_json(&set, &status),
-            "pending": pending.iter().map(|m| migration_json(m)).collect::<Vec<_>>(),
-            "changed": changed,
-            "unknown": status.unknown.iter().map(|a| &a.version).collect::<Vec<_>>(),
-            "out_of_order": out_of_order,
-            "drift": drifted,
-            "lint": ragchat_migrate::lint::render::json(&lint_report),
-        }));
+            && drift.is_empty();
+        self.printer.report(&CheckReport {
+            ok,
+            database: db.url.masked().to_string(),
+            migration_in_progress: migrating,
+            current: CurrentRef::of(&set, &status),
+            pending: pending.iter().map(|m| MigrationRef::of(m)).collect(),
+            changed,
+            unknown: status.unknown.iter().map(|a| a.version.clone()).collect(),
+            out_of_order: out_of_order(&set, &status),
+            drift,
+            lint,
+            described: self.describe(&set, &status),
+            unknown_summary: unknown::summary(&status, &self.loaded_source()),
+        });
         Ok(Outcome::clean_if(ok))
     }
+}
+
+/// `dir/file` of each file edited after its migration was applied.
+fn changed_files(set: &MigrationSet, status: &Status) -> Vec<String> {
+    status
+        .changed()
+        .flat_map(|s| {
+            let dir = &set.all()[s.index].dir_name;
+            s.changes.iter().map(move |c| format!("{dir}/{}", c.file))
+        })
+        .collect()
+}
+
+/// The directory names of pending migrations older than the newest applied.
+fn out_of_order(set: &MigrationSet, status: &Status) -> Vec<String> {
+    status
+        .migrations
+        .iter()
+        .filter(|s| s.out_of_order)
+        .map(|s| set.all()[s.index].dir_name.clone())
+        .collect()
 }

@@ -63,6 +63,12 @@ impl Context {
         self.source().unwrap_or(Source::Embedded)
     }
 
+    /// Where `status` stands, in words, naming the source for versions it
+    /// does not have.
+    pub(super) fn describe(&self, set: &MigrationSet, status: &Status) -> String {
+        ragchat_migrate::migrations::unknown::describe_current(set, status, &self.loaded_source())
+    }
+
     /// Says once when the project's folder and the binary's set differ.
     pub(super) fn note_divergence(&self, set: &MigrationSet) {
         if let Some(note) = self

@@ -1,30 +1,26 @@
 //! `current`: the applied version, `(head)` when nothing is pending.
 
-use super::{current_json, migration_json, Context};
+use super::Context;
 use crate::outcome::Outcome;
+use crate::output::status::{CurrentRef, CurrentReport, MigrationRef};
 use ragchat_migrate::database::ledger;
 use ragchat_migrate::error::Result;
-use serde_json::json;
 
 impl Context {
+    /// `current`: read the ledger (names only, no lock) and say where it is.
     pub(super) fn current(&self) -> Result<Outcome> {
         let (set, db, status, migrating) = self.observe(ledger::Detail::Versions)?;
         self.warn_about_anomalies(&set, &status);
-        self.printer
-            .line(ragchat_migrate::migrations::unknown::describe_current(
-                &set,
-                &status,
-                &self.loaded_source(),
-            ));
-        self.printer.json(&json!({
-            "database": db.url.masked(),
-            "current": current_json(&set, &status),
-            "head": set.all().last().map(migration_json),
-            "at_head": status.at_head() && status.unknown.is_empty(),
-            "pending": status.pending().count(),
-            "unknown": status.unknown.iter().map(|a| &a.version).collect::<Vec<_>>(),
-            "migration_in_progress": migrating,
-        }));
+        self.printer.report(&CurrentReport {
+            database: db.url.masked().to_string(),
+            current: CurrentRef::of(&set, &status),
+            head: set.all().last().map(MigrationRef::of),
+            at_head: status.at_head() && status.unknown.is_empty(),
+            pending: status.pending().count(),
+            unknown: status.unknown.iter().map(|a| a.version.clone()).collect(),
+            migration_in_progress: migrating,
+            described: self.describe(&set, &status),
+        });
         Ok(Outcome::Success)
     }
 }

@@ -1,16 +1,16 @@
 //! `upgrade`, `downgrade`, `reset` and `redo`: run a plan under the lock
 //! (or print it with `--sql`) and report the steps applied.
 
-use super::{current_json, lint, offline, Context};
+use super::{lint, offline, Context};
 use crate::cli::{DowngradeArgs, RedoArgs, ResetArgs, SqlOptions, UpgradeArgs};
 use crate::outcome::Outcome;
+use crate::output::migrate::RunReport;
+use crate::output::status::CurrentRef;
 use ragchat_migrate::database::migrator::{self, Command, RunOptions};
-use ragchat_migrate::database::script::{self, ScriptOptions};
 use ragchat_migrate::error::Result;
 use ragchat_migrate::migrations::plan;
 use ragchat_migrate::migrations::source::MigrationSet;
 use ragchat_migrate::migrations::target::{resolve_revision, Target};
-use serde_json::json;
 
 impl Context {
     /// `upgrade [TARGET]`: apply pending migrations, behind the lint gate.
@@ -75,7 +75,10 @@ impl Context {
         }
     }
 
-    pub(super) fn migrate(
+    /// Checks the target, then runs the plan on the database under the
+    /// lock (behind the lint gate when `lint_gate`), or prints it as a
+    /// script with `--sql`.
+    fn migrate(
         &self,
         name: &str,
         command: Command,
@@ -91,24 +94,16 @@ impl Context {
             _ => Ok(()),
         };
         // The offline script connects to nothing.
-        let (set, db) = if sql.sql {
+        if sql.sql {
             let set = self.load_set()?;
             validate(&set)?;
-            (set, None)
-        } else {
-            let (set, db) = self.load_and_connect(false, validate)?;
-            (set, Some(db))
-        };
-        let Some(mut db) = db else {
             return self.offline(name, &set, &command, &options, sql);
-        };
+        }
+        let (set, mut db) = self.load_and_connect(false, validate)?;
         let mut observer = self.observer();
         let mut gate = lint::Gate::new(&mut observer, self.lint_location(), lint_gate);
         let outcome = migrator::run_and_report(&mut db.conn, &set, &command, &options, &mut gate);
-        let migrator::RunOutcome {
-            steps: reports,
-            status,
-        } = outcome.inspect_err(|e| {
+        let migrator::RunOutcome { steps, status } = outcome.inspect_err(|e| {
             crate::json_contract::set_failure_detail(crate::json_contract::failure_detail(
                 db.url.masked(),
                 &set,
@@ -116,57 +111,16 @@ impl Context {
                 e,
             ))
         })?;
-        let total: f64 = reports.iter().map(|r| r.duration_ms).sum();
-        if reports.is_empty() {
-            self.printer.line("nothing to do");
-        } else {
-            let verb = if name == "upgrade" { "applied" } else { "ran" };
-            self.printer.line(format!(
-                "{verb} {} step(s) in {}; now at {}",
-                reports.len(),
-                crate::progress::duration(total),
-                ragchat_migrate::migrations::unknown::describe_current(
-                    &set,
-                    &status,
-                    &self.loaded_source()
-                )
-            ));
+        let mut report = RunReport::new(
+            db.url.masked(),
+            steps,
+            CurrentRef::of(&set, &status),
+            self.describe(&set, &status),
+        );
+        if name == "upgrade" {
+            report.verb = "applied";
         }
-        self.printer.json(&json!({
-            "ok": true,
-            "database": db.url.masked(),
-            "steps": reports,
-            "total_ms": total,
-            "current": current_json(&set, &status),
-        }));
-        Ok(Outcome::Success)
-    }
-
-    pub(super) fn offline(
-        &self,
-        name: &str,
-        set: &MigrationSet,
-        command: &Command,
-        options: &RunOptions,
-        sql: &SqlOptions,
-    ) -> Result<Outcome> {
-        let start = self.offline_start(name, set, Some(command), None, sql)?;
-        let plan = migrator::make_plan(set, &start.status, command, options)?;
-        let title = format!(
-            "ragchat-migrate {name} --sql (from {}): {} step(s)",
-            start.label,
-            plan.steps.len()
-        );
-        let script = script::render_plan(
-            &plan,
-            &title,
-            ScriptOptions {
-                single_transaction: options.single_transaction,
-                create_ledger: start.create_ledger,
-                ddl_lock_timeout: options.ddl_lock_timeout,
-            },
-        );
-        self.print_script(&script, Some(plan.steps.len()));
+        self.printer.report(&report);
         Ok(Outcome::Success)
     }
 }

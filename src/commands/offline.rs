@@ -1,4 +1,5 @@
-//! Where an offline script (`--sql`) starts, as Alembic users write it:
+//! Offline scripts (`--sql`): the plan rendered as the SQL that would run.
+//! Where a script starts is written as Alembic users write it:
 //! `--from TARGET`, `--from current` (read from the database), or a
 //! `FROM:TO` range in place of the target, FROM being the state the script
 //! starts from (`upgrade --sql 2025-10-21:head` prints only what comes after
@@ -6,8 +7,11 @@
 
 use super::Context;
 use crate::cli::SqlOptions;
+use crate::outcome::Outcome;
+use crate::output::migrate::ScriptReport;
 use ragchat_migrate::database::ledger::{self, Ledger};
-use ragchat_migrate::database::migrator::Command;
+use ragchat_migrate::database::migrator::{self, Command, RunOptions};
+use ragchat_migrate::database::script::{self, ScriptOptions};
 use ragchat_migrate::error::{Error, Result};
 use ragchat_migrate::migrations::plan::Status;
 use ragchat_migrate::migrations::source::MigrationSet;
@@ -58,16 +62,45 @@ pub(super) fn split_range(target: &str, sql: &SqlOptions) -> Result<(String, Sql
 }
 
 impl Context {
+    /// `--sql`: the plan from the script's start, printed as the script.
+    pub(super) fn offline(
+        &self,
+        name: &str,
+        set: &MigrationSet,
+        command: &Command,
+        options: &RunOptions,
+        sql: &SqlOptions,
+    ) -> Result<Outcome> {
+        let start = self.offline_start(name, set, Some(command), None, sql)?;
+        let plan = migrator::make_plan(set, &start.status, command, options)?;
+        let title = format!(
+            "ragchat-migrate {name} --sql (from {}): {} step(s)",
+            start.label,
+            plan.steps.len()
+        );
+        let script = script::render_plan(
+            &plan,
+            &title,
+            ScriptOptions {
+                single_transaction: options.single_transaction,
+                create_ledger: start.create_ledger,
+                ddl_lock_timeout: options.ddl_lock_timeout,
+            },
+        );
+        self.print_script(&script, Some(plan.steps.len()));
+        Ok(Outcome::Success)
+    }
+
     /// Prints an offline script: as it is, or with `--format json` as the
     /// command's one JSON document, the script in `sql` (a script on stdout
     /// would break a caller that parses the document).
     pub(super) fn print_script(&self, script: &str, steps: Option<usize>) {
         if self.printer.json_mode() {
-            self.printer.json(&serde_json::json!({
-                "ok": true,
-                "sql": script,
-                "steps": steps,
-            }));
+            self.printer.json_of(&ScriptReport {
+                ok: true,
+                sql: script,
+                steps,
+            });
         } else {
             crate::pipe::stdout(script.as_bytes());
         }

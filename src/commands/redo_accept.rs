@@ -8,13 +8,14 @@
 use super::Context;
 use crate::json_contract;
 use crate::outcome::Outcome;
+use crate::output::migrate::RunReport;
+use crate::output::status::CurrentRef;
 use diesel::PgConnection;
 use ragchat_migrate::database::ledger::{self, LedgerTables, RecordedChecksums};
 use ragchat_migrate::database::migrator::{self, Command, RunOptions, RunOutcome};
 use ragchat_migrate::error::{Error, Result};
 use ragchat_migrate::migrations::plan::Status;
 use ragchat_migrate::migrations::source::MigrationSet;
-use serde_json::json;
 
 /// An applied migration's recorded checksums, to restore when the redo
 /// fails before reverting it.
@@ -25,6 +26,7 @@ struct Recorded {
 }
 
 impl Context {
+    /// `redo --accept`: accept the newest edits, then redo, under one lock.
     pub(super) fn redo_accept(&self, n: usize, options: RunOptions) -> Result<Outcome> {
         if n == 0 {
             return Err(Error::Usage(
@@ -64,38 +66,18 @@ impl Context {
                 e,
             ))
         })?;
-        let total: f64 = steps.iter().map(|r| r.duration_ms).sum();
-        if accepted.is_empty() {
-            self.printer
-                .line("nothing was edited: this was a plain redo, no checksum changed");
-        }
-        for version in &accepted {
-            if let Some(m) = set.by_version(version) {
-                self.printer.line(format!(
-                    "accepted the edit of {}: reverted with the current down.sql, applied the \
-                     current up.sql, recorded the new checksums",
-                    m.dir_name
-                ));
-            }
-        }
-        self.printer.line(format!(
-            "ran {} step(s) in {}; now at {}",
-            steps.len(),
-            crate::progress::duration(total),
-            ragchat_migrate::migrations::unknown::describe_current(
-                &set,
-                &status,
-                &self.loaded_source()
-            )
-        ));
-        self.printer.json(&json!({
-            "ok": true,
-            "database": db.url.masked(),
-            "accepted": accepted,
-            "steps": steps,
-            "total_ms": total,
-            "current": super::current_json(&set, &status),
-        }));
+        let mut report = RunReport::new(
+            db.url.masked(),
+            steps,
+            CurrentRef::of(&set, &status),
+            self.describe(&set, &status),
+        );
+        report.accepted_dirs = accepted
+            .iter()
+            .filter_map(|v| set.by_version(v).map(|m| m.dir_name.clone()))
+            .collect();
+        report.accepted = Some(accepted);
+        self.printer.report(&report);
         Ok(Outcome::Success)
     }
 }

@@ -3,8 +3,9 @@
 //! it (when one is configured and reachable; otherwise it says so), and its
 //! SQL.
 
-use super::{applied_when, Context};
+use super::Context;
 use crate::outcome::Outcome;
+use crate::output::status::applied_when;
 use crate::output::Style;
 use ragchat_migrate::config::database_choice::Choice;
 use ragchat_migrate::database::ledger;

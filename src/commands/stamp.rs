@@ -1,9 +1,11 @@
 //! `stamp TARGET`: record a state as applied without running migration SQL,
 //! refused when the live schema is not what those migrations make.
 
-use super::{current_json, offline, Context};
-use crate::cli::StampArgs;
+use super::{offline, Context};
+use crate::cli::{SqlOptions, StampArgs};
 use crate::outcome::Outcome;
+use crate::output::ledger::StampReport;
+use crate::output::status::CurrentRef;
 use diesel::PgConnection;
 use ragchat_migrate::config::database_url::DatabaseUrl;
 use ragchat_migrate::database::ledger;
@@ -14,7 +16,6 @@ use ragchat_migrate::migrations::plan::{self, Status};
 use ragchat_migrate::migrations::source::{MigrationScript, MigrationSet};
 use ragchat_migrate::migrations::target::{resolve_revision, Target};
 use ragchat_migrate::proof::{catalog, drift};
-use serde_json::json;
 
 impl Context {
     /// `stamp TARGET [--purge] [--force] [--sql]`.
@@ -27,19 +28,7 @@ impl Context {
             resolve_revision(&set, r)?;
         }
         if sql.sql {
-            let start = self.offline_start("stamp", &set, None, Some(target), sql)?;
-            let stamp = plan::stamp(&set, &start.status, target, purge)?;
-            let script = script::render_stamp(
-                &stamp,
-                &format!(
-                    "ragchat-migrate stamp {target} --sql (from {})",
-                    start.label
-                ),
-                start.create_ledger,
-                &ledger::LedgerTables::unqualified(),
-            );
-            self.print_script(&script, None);
-            return Ok(Outcome::Success);
+            return self.stamp_offline(&set, target, purge, sql);
         }
         let mut db = self.connect()?;
         let db_url = db.url.clone();
@@ -60,23 +49,43 @@ impl Context {
                 Ok(counts)
             })?;
         let status = Status::new(&set, &ledger::read(&mut db.conn)?);
-        self.printer.line(format!(
-            "stamped {target}: recorded {recorded}, forgot {forgot} (no migration SQL was run); now at {}",
-            ragchat_migrate::migrations::unknown::describe_current(&set, &status, &self.loaded_source())
-        ));
-        self.printer.json(&json!({
-            "command": "stamp",
-            "database": db.url.masked(),
-            "recorded": recorded,
-            "forgotten": forgot,
-            "current": current_json(&set, &status),
-        }));
+        self.printer.report(&StampReport {
+            database: db.url.masked().to_string(),
+            recorded,
+            forgotten: forgot,
+            current: CurrentRef::of(&set, &status),
+            target: target.to_string(),
+            now_at: self.describe(&set, &status),
+        });
+        Ok(Outcome::Success)
+    }
+
+    /// `stamp --sql`: the ledger writes as a script.
+    fn stamp_offline(
+        &self,
+        set: &MigrationSet,
+        target: &Target,
+        purge: bool,
+        sql: &SqlOptions,
+    ) -> Result<Outcome> {
+        let start = self.offline_start("stamp", set, None, Some(target), sql)?;
+        let stamp = plan::stamp(set, &start.status, target, purge)?;
+        let script = script::render_stamp(
+            &stamp,
+            &format!(
+                "ragchat-migrate stamp {target} --sql (from {})",
+                start.label
+            ),
+            start.create_ledger,
+            &ledger::LedgerTables::unqualified(),
+        );
+        self.print_script(&script, None);
         Ok(Outcome::Success)
     }
 
     /// Stamping records a schema as made by migrations: when the database
     /// has objects, they must be what those migrations make.
-    pub(super) fn refuse_stamp_over_other_schema(
+    fn refuse_stamp_over_other_schema(
         &self,
         url: &DatabaseUrl,
         conn: &mut PgConnection,
