@@ -5,7 +5,7 @@
 //! comment on the line before, which the `upgrade` gate honours, and the
 //! command lists it so that it is reviewed rather than silently let through.
 
-use super::plan::Migration;
+use super::migration::Migration;
 use crate::lint::{self, Level, LintConfig};
 use crate::migrations::source::MigrationScript;
 use serde::Serialize;

@@ -11,8 +11,10 @@
 pub mod acknowledge;
 mod columns;
 mod diff_sql;
+mod migration;
 pub mod models;
 mod models_diff;
+mod models_text;
 mod models_types;
 mod names;
 mod objects;
@@ -23,7 +25,8 @@ mod shape;
 pub mod sql_file;
 mod types;
 
-pub use plan::{plan, Migration, Plan};
+pub use migration::Migration;
+pub use plan::{plan, Plan};
 pub use prove::{differences_up_to_column_order, prove, Proof};
 
 use crate::proof::catalog::Snapshot;

@@ -4,25 +4,12 @@
 //! a migration before the rest when the rest uses them (PostgreSQL refuses a
 //! label in the transaction that added it).
 
+use super::migration::Migration;
 use super::order::{render, Phase, Statement};
 use super::{generate, Options, Rename, Unsupported};
 use crate::proof::catalog::{Kind, Snapshot};
 use serde::Serialize;
 use std::collections::BTreeSet;
-
-/// One migration directory to write.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Migration {
-    /// The migration name (`NAME`, `NAME_enum_labels`, or `NAME_<index>`
-    /// for a concurrent index).
-    pub name: String,
-    /// The text of `up.sql`.
-    pub up: String,
-    /// The text of `down.sql`.
-    pub down: String,
-    /// False for a `CREATE INDEX CONCURRENTLY` migration (`metadata.toml`).
-    pub run_in_transaction: bool,
-}
 
 /// Everything `create --autogenerate` decided, before the proof.
 #[derive(Debug, Clone, Default, Serialize)]

@@ -47,8 +47,8 @@ pub const ERROR_RULES: &[&str] = &[
     "ban-drop-column",
     "ban-truncate-cascade",
     "ban-duplicate-column-assignments",
-    super::context::RULE_NAME,
-    super::context::CONCURRENTLY_RULE,
+    super::own_rules::RULE_NAME,
+    super::own_rules::CONCURRENTLY_RULE,
 ];
 
 /// How serious a finding is.
@@ -276,13 +276,13 @@ impl LintConfig {
 }
 
 fn check_rule_name(name: &str) -> std::result::Result<(), String> {
-    if name.parse::<Rule>().is_ok() || super::context::OWN_RULES.contains(&name) {
+    if name.parse::<Rule>().is_ok() || super::own_rules::OWN_RULES.contains(&name) {
         return Ok(());
     }
     Err(format!(
         "unknown rule `{name}`; fix: use a rule name from https://squawkhq.com/docs/rules \
          (or one of {})",
-        super::context::OWN_RULES.join(", ")
+        super::own_rules::OWN_RULES.join(", ")
     ))
 }
 

@@ -15,21 +15,15 @@
 //!   fail the same way: `concurrently-in-transaction`.
 
 use super::config::PgVersion;
+use super::own_rules::{CONCURRENTLY_RULE, RULE_NAME};
 use super::to_range;
 use squawk_linter::ignore::{ignore_rule_info, IgnoreKind};
 use squawk_syntax::ast::{self, AstNode};
 use squawk_syntax::{Parse, SourceFile, SyntaxKind};
 use std::ops::Range;
 
-/// Our rule for `ADD VALUE` in a transaction before PostgreSQL 12.
-pub const RULE_NAME: &str = "add-enum-value-in-transaction";
-/// Our rule for other `CONCURRENTLY` statements in a transaction.
-pub const CONCURRENTLY_RULE: &str = "concurrently-in-transaction";
 /// Squawk's rule, reported for a one-statement file too.
 const SQUAWK_CIC_RULE: &str = "ban-concurrent-index-creation-in-transaction";
-
-/// The rules this file adds to Squawk's.
-pub const OWN_RULES: &[&str] = &[RULE_NAME, CONCURRENTLY_RULE];
 
 /// A finding of ours: (rule, range, message, help).
 pub type ContextFinding = (&'static str, Range<usize>, String, String);
