@@ -56,6 +56,9 @@ pub enum Error {
         url: String,
         /// libpq's message.
         reason: String,
+        /// The driver's or the pool's error, when there is one.
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
     },
 
     /// A migration's SQL failed; nothing of that migration was kept (exit 1).
@@ -79,8 +82,14 @@ pub enum Error {
     Refused(String),
 
     /// A query of the toolkit's own failed (exit 1).
-    #[error("database error: {0}")]
-    Database(String),
+    #[error("database error: {message}")]
+    Database {
+        /// The step that failed, PostgreSQL's message and the fix.
+        message: String,
+        /// Diesel's error, when the failure was one.
+        #[source]
+        source: Option<diesel::result::Error>,
+    },
 
     /// Another migrator held the lock for longer than `--lock-timeout` (exit 4).
     #[error(
@@ -146,18 +155,6 @@ impl Error {
             path: path.to_string(),
             source,
         }
-    }
-}
-
-impl From<diesel::result::Error> for Error {
-    fn from(e: diesel::result::Error) -> Self {
-        // statement_timeout may cancel any of the toolkit's queries: say so.
-        if crate::database::pg_error::classify(&e)
-            == crate::database::pg_error::OwnErrorClass::StatementTimeout
-        {
-            return Error::Database(crate::database::pg_error::describe_own(&e));
-        }
-        Error::Database(crate::database::pg_error::describe(&e))
     }
 }
 

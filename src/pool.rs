@@ -16,5 +16,6 @@ pub fn build_pool(database_url: &str, max_size: u32) -> crate::Result<PgPool> {
         .map_err(|e| crate::Error::Connect {
             url: url.masked().to_string(),
             reason: e.to_string(),
+            source: Some(Box::new(e)),
         })
 }

@@ -156,8 +156,13 @@ impl Context {
     /// the lock; the script is run later anyway).
     pub(super) fn current_start(&self, set: &MigrationSet) -> Result<Start> {
         let mut db = self.connect().map_err(|e| match e {
-            Error::Connect { url, reason } => Error::Connect {
+            Error::Connect {
                 url,
+                reason,
+                source,
+            } => Error::Connect {
+                url,
+                source,
                 reason: format!(
                     "{reason}\n  (`--from current` reads the applied state from the database; \
                      without one, give --from a version, or a FROM:TO range)"

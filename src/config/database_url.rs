@@ -3,6 +3,7 @@
 //! accept is exactly what a connection will accept, and shown everywhere with
 //! the password masked.
 
+use crate::database::pg_error::{classify_connect, ConnectFailure};
 use crate::error::{Error, Result};
 use std::ffi::{CStr, CString};
 
@@ -113,21 +114,30 @@ impl DatabaseUrl {
         use diesel::Connection;
         diesel::PgConnection::establish(&self.conninfo(timeout_secs)).map_err(|e| {
             let text = e.to_string();
+            let failure = classify_connect(&text);
             // The connection was made; the session's first statements (time
             // zone, encoding) were cancelled: not a connection problem.
-            if text.contains("statement timeout") {
-                return Error::Database(format!(
-                    "setting up the session on {} failed: {}\n  statement_timeout (set for the \
-                     role, the database or the URL's options) cancelled it; fix: raise or reset \
-                     it for the migration role (`ALTER ROLE ... RESET statement_timeout`), or \
-                     pass `?options=-cstatement_timeout%3D0` in the URL",
-                    self.masked,
-                    text.trim()
-                ));
+            if failure == ConnectFailure::StatementTimeout {
+                return Error::Database {
+                    message: format!(
+                        "setting up the session on {} failed: {}\n  statement_timeout (set for \
+                         the role, the database or the URL's options) cancelled it; fix: raise \
+                         or reset it for the migration role (`ALTER ROLE ... RESET \
+                         statement_timeout`), or pass `?options=-cstatement_timeout%3D0` in the \
+                         URL",
+                        self.masked,
+                        text.trim()
+                    ),
+                    source: match e {
+                        diesel::ConnectionError::CouldntSetupConfiguration(query) => Some(query),
+                        _ => None,
+                    },
+                };
             }
             Error::Connect {
                 url: self.masked.clone(),
-                reason: crate::config::secrets::mask(&connection_reason(&text)),
+                reason: crate::config::secrets::mask(&connection_reason(&text, failure)),
+                source: Some(Box::new(e)),
             }
         })
     }
@@ -329,20 +339,19 @@ fn conninfo_parse(conninfo: &str) -> std::result::Result<Vec<(String, String)>, 
 }
 
 /// libpq's connection failure, with the likely fix for the common cases.
-fn connection_reason(message: &str) -> String {
+fn connection_reason(message: &str, failure: ConnectFailure) -> String {
     let message = message.trim();
-    let fix = if message.contains("password authentication failed") {
-        "check the user name and password in the URL"
-    } else if message.contains("does not exist") && message.contains("database") {
-        "create the database (createdb NAME) or fix the name in the URL"
-    } else if message.contains("Connection refused") || message.contains("No such file") {
-        "start the server, or fix the host and port in the URL"
-    } else if message.contains("timeout") {
-        "check the host and any firewall, or raise --connect-timeout"
-    } else if message.contains("could not translate host name") {
-        "fix the host name in the URL"
-    } else {
-        "check the URL and that the server accepts connections"
+    let fix = match failure {
+        ConnectFailure::BadPassword => "check the user name and password in the URL",
+        ConnectFailure::NoDatabase => {
+            "create the database (createdb NAME) or fix the name in the URL"
+        }
+        ConnectFailure::NoServer => "start the server, or fix the host and port in the URL",
+        ConnectFailure::Timeout => "check the host and any firewall, or raise --connect-timeout",
+        ConnectFailure::UnknownHost => "fix the host name in the URL",
+        ConnectFailure::StatementTimeout | ConnectFailure::Other => {
+            "check the URL and that the server accepts connections"
+        }
     };
     format!("{message}\n  fix: {fix}")
 }

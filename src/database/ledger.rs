@@ -384,7 +384,7 @@ fn read_tables(
     };
     let rows: Vec<Row> = diesel::sql_query(query)
         .load(conn)
-        .map_err(|e| ledger_schema::step_failed("reading the migration ledger", &e))?;
+        .map_err(|e| ledger_schema::step_failed("reading the migration ledger", e))?;
     ledger_schema::refuse_duplicates(&tables, rows.iter().map(|r| r.version.as_str()))?;
     let applied = rows
         .into_iter()

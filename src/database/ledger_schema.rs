@@ -165,7 +165,7 @@ FROM t";
 pub fn locate(conn: &mut PgConnection, also: &str) -> Result<Located> {
     let row: Row = diesel::sql_query(LOCATE_SQL.replace("{also}", also))
         .get_result(conn)
-        .map_err(|e| step_failed("reading the migration ledger", &e))?;
+        .map_err(|e| step_failed("reading the migration ledger", e))?;
     let found = row.found.unwrap_or_default();
     if found.len() > 1 {
         return Err(two_ledgers(&found, &row.search_path));
@@ -223,19 +223,23 @@ impl Located {
 }
 
 /// An error of one of the toolkit's own steps (not a migration's SQL).
-pub fn step_failed(step: &str, error: &diesel::result::Error) -> Error {
-    Error::Database(format!(
-        "{step} failed: {}",
-        crate::database::pg_error::describe_own(error)
-    ))
+pub fn step_failed(step: &str, error: diesel::result::Error) -> Error {
+    Error::Database {
+        message: format!(
+            "{step} failed: {}",
+            crate::database::pg_error::describe_own(&error)
+        ),
+        source: Some(error),
+    }
 }
 
 /// [`step_failed`] for an error already converted.
 pub fn step_error(step: &str, error: Error) -> Error {
     match error {
-        Error::Database(message) if !message.contains(" failed: ") => {
-            Error::Database(format!("{step} failed: {message}"))
-        }
+        Error::Database { message, source } if !message.contains(" failed: ") => Error::Database {
+            message: format!("{step} failed: {message}"),
+            source,
+        },
         other => other,
     }
 }
@@ -275,12 +279,12 @@ pub fn prepare(conn: &mut PgConnection, located: &Located, adopt_sql: &str) -> R
     let sql = format!("BEGIN;\n{}COMMIT;", prepare_sql(located, adopt_sql));
     conn.batch_execute(&sql).map_err(|e| {
         let _ = conn.batch_execute("ROLLBACK");
-        prepare_failed(located, &e)
+        prepare_failed(located, e)
     })
 }
 
 /// The error of [`prepare_sql`]'s statements, naming the step.
-pub fn prepare_failed(located: &Located, error: &diesel::result::Error) -> Error {
+pub fn prepare_failed(located: &Located, error: diesel::result::Error) -> Error {
     let t = &located.tables;
     step_failed(
         &format!(
@@ -301,7 +305,7 @@ pub fn upgrade_layout(conn: &mut PgConnection, located: &Located) -> Result<()> 
             &located.tables,
         )) {
             let _ = conn.batch_execute("ROLLBACK");
-            return Err(layout_upgrade_failed(located, &e));
+            return Err(layout_upgrade_failed(located, e));
         }
     }
     Ok(())
@@ -320,9 +324,9 @@ pub fn prepare_sql(located: &Located, adopt_sql: &str) -> String {
     format!("{tables}{adopt_sql}")
 }
 
-fn layout_upgrade_failed(located: &Located, error: &diesel::result::Error) -> Error {
+fn layout_upgrade_failed(located: &Located, error: diesel::result::Error) -> Error {
     let side = located.tables.side();
-    if crate::database::pg_error::classify(error)
+    if crate::database::pg_error::classify(&error)
         != crate::database::pg_error::OwnErrorClass::Privilege
     {
         return step_failed(
@@ -335,7 +339,7 @@ fn layout_upgrade_failed(located: &Located, error: &diesel::result::Error) -> Er
          column), and role {role} may not upgrade it: {}; nothing was run.\n  fix: run \
          `ragchat-migrate upgrade` once as the table's owner ({owner}), or `ALTER TABLE {side} \
          ADD COLUMN diesel_run_on timestamp` as that role",
-        crate::database::pg_error::describe(error),
+        crate::database::pg_error::describe(&error),
         role = located.role,
         owner = located.side_owner.as_deref().unwrap_or("its owner"),
     ))

@@ -386,7 +386,7 @@ fn execute(
         conn.batch_execute(&begin).map_err(|e| {
             ledger_schema::step_failed(
                 &format!("preparing the migration ledger ({})", tables.diesel()),
-                &e,
+                e,
             )
         })?;
     }
@@ -455,14 +455,14 @@ fn execute(
     if options.single_transaction {
         if let Err(e) = conn.batch_execute(&format!("{records}COMMIT;")) {
             let _ = conn.batch_execute("ROLLBACK");
-            return Err(ledger_schema::step_failed(recording, &e));
+            return Err(ledger_schema::step_failed(recording, e));
         }
         for report in &reports {
             observer.step_done(report);
         }
     } else if !records.is_empty() {
         conn.batch_execute(&records)
-            .map_err(|e| ledger_schema::step_failed(recording, &e))?;
+            .map_err(|e| ledger_schema::step_failed(recording, e))?;
     }
     Ok(reports)
 }
@@ -488,7 +488,7 @@ fn run_message(
             None if pg_error::concerns_ledger(&e) => None,
             None => replay_lock_timeout.and_then(|t| blame::by_replay(conn, sql, t, &e)),
         };
-        failure(step, &e, place)
+        failure(step, e, place)
     })
 }
 
@@ -511,7 +511,7 @@ fn run_outside_transaction(
     for statement in sql_text::parse(sql).statements {
         if let Err(e) = conn.batch_execute(statement.text) {
             let place = blame::in_statement(sql, &statement, pg_error::position(&e));
-            let mut error = failure(step, &e, Some(place));
+            let mut error = failure(step, e, Some(place));
             if let Error::MigrationFailed { message, .. } = &mut error {
                 message.push_str(&invalid_index_note(conn));
             }
@@ -519,7 +519,7 @@ fn run_outside_transaction(
         }
     }
     conn.batch_execute(&format!("BEGIN;\n{flush}{ledger_sql}COMMIT;"))
-        .map_err(|e| own_failure(step, &e))?;
+        .map_err(|e| own_failure(step, e))?;
     Ok(())
 }
 
@@ -552,7 +552,7 @@ fn invalid_index_note(conn: &mut PgConnection) -> String {
 }
 
 /// An error of the ledger writes that go with a step's SQL.
-fn own_failure(step: &Step, error: &diesel::result::Error) -> Error {
+fn own_failure(step: &Step, error: diesel::result::Error) -> Error {
     ledger_schema::step_failed(
         &format!(
             "recording {} {} in the migration ledger (the migration's own SQL had run)",
@@ -566,15 +566,15 @@ fn own_failure(step: &Step, error: &diesel::result::Error) -> Error {
     )
 }
 
-fn failure(step: &Step, error: &diesel::result::Error, place: Option<blame::Place>) -> Error {
+fn failure(step: &Step, error: diesel::result::Error, place: Option<blame::Place>) -> Error {
     let line = place.as_ref().map(|p| p.line);
     // The message also carries the toolkit's ledger writes: an error that
     // names a ledger table is theirs, not the migration's.
-    if pg_error::concerns_ledger(error) {
+    if pg_error::concerns_ledger(&error) {
         return own_failure(step, error);
     }
-    let mut message = pg_error::describe(error);
-    if pg_error::classify(error) == pg_error::OwnErrorClass::StatementTimeout {
+    let mut message = pg_error::describe(&error);
+    if pg_error::classify(&error) == pg_error::OwnErrorClass::StatementTimeout {
         message.push_str(
             "\n  statement_timeout (set for the role, the database or the URL's options) \
              cancelled the migration's SQL; fix: raise or reset it for the migration role",

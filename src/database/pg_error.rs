@@ -1,6 +1,24 @@
 //! Turning Diesel's view of a PostgreSQL error into text a user can act on.
 
+use crate::error::Error;
 use diesel::result::Error as DieselError;
+
+impl From<DieselError> for Error {
+    /// A query of the toolkit's own failed: PostgreSQL's message (with the
+    /// fix when `statement_timeout` cancelled it, as it may cancel any of
+    /// them), keeping Diesel's error as the source.
+    fn from(error: DieselError) -> Self {
+        let message = if classify(&error) == OwnErrorClass::StatementTimeout {
+            describe_own(&error)
+        } else {
+            describe(&error)
+        };
+        Error::Database {
+            message,
+            source: Some(error),
+        }
+    }
+}
 
 /// PostgreSQL's message with its detail and hint, on one or more lines.
 pub fn describe(error: &DieselError) -> String {
@@ -44,6 +62,23 @@ pub fn line_of(text: &str, char_position: usize) -> Option<usize> {
         }
     }
     None
+}
+
+/// The server's own message (without detail or hint) for an error the
+/// server raised; `None` for a closed connection or a client-side error,
+/// which a replay of the same SQL cannot reproduce.
+pub fn server_message(error: &DieselError) -> Option<&str> {
+    match error {
+        DieselError::DatabaseError(diesel::result::DatabaseErrorKind::ClosedConnection, _) => None,
+        DieselError::DatabaseError(_, info) => Some(info.message()),
+        _ => None,
+    }
+}
+
+/// True when the role lacks a privilege the statement needs (42501
+/// insufficient_privilege, e.g. `CREATE DATABASE` without CREATEDB).
+pub fn is_permission_denied(error: &DieselError) -> bool {
+    describe(error).contains("permission denied")
 }
 
 /// True when the server answered "empty query": the text held only comments
@@ -127,6 +162,46 @@ pub fn describe_own(error: &DieselError) -> String {
     )
 }
 
+/// Why libpq could not open a session, told apart by its message (a
+/// connection error reaches us as text only, without a SQLSTATE).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConnectFailure {
+    /// The connection was made, but `statement_timeout` cancelled the
+    /// session's first statements (time zone, encoding).
+    StatementTimeout,
+    /// 28P01 invalid_password.
+    BadPassword,
+    /// 3D000 invalid_catalog_name: the database does not exist.
+    NoDatabase,
+    /// Nothing listens at the host and port, or on the socket.
+    NoServer,
+    /// The connect timeout passed.
+    Timeout,
+    /// The host name does not resolve.
+    UnknownHost,
+    /// Anything else.
+    Other,
+}
+
+/// Classifies libpq's connection failure `message`.
+pub fn classify_connect(message: &str) -> ConnectFailure {
+    if message.contains("statement timeout") {
+        ConnectFailure::StatementTimeout
+    } else if message.contains("password authentication failed") {
+        ConnectFailure::BadPassword
+    } else if message.contains("does not exist") && message.contains("database") {
+        ConnectFailure::NoDatabase
+    } else if message.contains("Connection refused") || message.contains("No such file") {
+        ConnectFailure::NoServer
+    } else if message.contains("timeout") {
+        ConnectFailure::Timeout
+    } else if message.contains("could not translate host name") {
+        ConnectFailure::UnknownHost
+    } else {
+        ConnectFailure::Other
+    }
+}
+
 /// True when the error concerns one of the ledger tables (named in the
 /// message, or as the error's table): then the toolkit's own writes in a
 /// migration's message failed, not the migration's SQL.
@@ -147,6 +222,18 @@ pub fn concerns_ledger(error: &DieselError) -> bool {
 #[cfg(test)]
 mod tests {
     use super::line_of;
+
+    #[test]
+    fn database_errors_keep_diesel_as_their_source() {
+        use std::error::Error as _;
+        let error = crate::error::Error::from(diesel::result::Error::NotFound);
+        assert_eq!(error.to_string(), "database error: Record not found");
+        let source = error.source().expect("a source");
+        assert!(matches!(
+            source.downcast_ref::<diesel::result::Error>(),
+            Some(diesel::result::Error::NotFound)
+        ));
+    }
 
     #[test]
     fn positions_map_to_lines() {

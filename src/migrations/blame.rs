@@ -14,7 +14,7 @@
 
 use crate::migrations::sql_text::{self, Statement};
 use diesel::connection::SimpleConnection;
-use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use diesel::result::Error as DieselError;
 use diesel::PgConnection;
 
 /// Where in a file a statement failed.
@@ -80,13 +80,7 @@ pub fn by_replay(
     lock_timeout: &str,
     original: &DieselError,
 ) -> Option<Place> {
-    let DieselError::DatabaseError(kind, info) = original else {
-        return None;
-    };
-    if matches!(kind, DatabaseErrorKind::ClosedConnection) {
-        return None;
-    }
-    let wanted = info.message().to_string();
+    let wanted = crate::database::pg_error::server_message(original)?.to_string();
     conn.batch_execute("ROLLBACK").ok()?;
     // Never wait forever for a lock in a diagnostic.
     let timeout = if lock_timeout == "'0ms'" {
@@ -99,11 +93,9 @@ pub fn by_replay(
     let mut found = None;
     for statement in sql_text::parse(sql).statements {
         if let Err(e) = conn.batch_execute(statement.text) {
-            if let DieselError::DatabaseError(_, replayed) = &e {
-                if replayed.message() == wanted {
-                    let position = crate::database::pg_error::position(&e);
-                    found = Some(in_statement(sql, &statement, position));
-                }
+            if crate::database::pg_error::server_message(&e) == Some(wanted.as_str()) {
+                let position = crate::database::pg_error::position(&e);
+                found = Some(in_statement(sql, &statement, position));
             }
             break;
         }

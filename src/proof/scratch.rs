@@ -58,7 +58,7 @@ impl ScratchDb {
                 search_path,
                 _local: None,
             }),
-            Err(e) if crate::database::pg_error::describe(&e).contains("permission denied") => {
+            Err(e) if crate::database::pg_error::is_permission_denied(&e) => {
                 let session = LocalCluster::locate()?.use_for_command().map_err(|local| {
                     Error::Refused(format!(
                         "the role of {target} may not create the scratch database this check \
