@@ -9,7 +9,6 @@ mod outcome;
 mod output;
 mod pipe;
 mod progress;
-mod verify_output;
 
 use clap::FromArgMatches;
 use ragchat_migrate::error::Error;

@@ -4,11 +4,16 @@
 //! hand it to [`Printer::report`], which prints it as text or as JSON.
 
 pub mod check;
+pub mod create;
+pub mod dev;
 
 pub mod history;
 pub mod ledger;
+pub mod lint;
 pub mod migrate;
+pub mod show;
 pub mod status;
+pub mod verify;
 
 use crate::cli::{ColorChoice, Format, Global};
 use ragchat_migrate::config::secrets::mask;

@@ -7,6 +7,7 @@
 use super::Context;
 use crate::cli::AutogenOptions;
 use crate::outcome::Outcome;
+use crate::output::create::{FolderSource, Generated};
 use crate::output::Style;
 use ragchat_migrate::autogen::{self, models, sql_file, Plan, Proof};
 use ragchat_migrate::database::migrator::{self, RunOptions};
@@ -15,7 +16,6 @@ use ragchat_migrate::lint::LintConfig;
 use ragchat_migrate::migrations::source::{self, MigrationScript, MigrationSet, Source};
 use ragchat_migrate::proof::catalog::{self, Snapshot};
 use ragchat_migrate::proof::scratch::ScratchDb;
-use serde_json::json;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
@@ -104,19 +104,13 @@ impl Context {
             self.printer
                 .line("nothing to generate: the migrations already give the desired schema");
             // The same fields as a generated run (docs/json.md), empty.
-            self.printer.json(&json!({
-                "created": [],
-                "desired_from": source,
-                "changes": [],
-                "migrations": [],
-                "warnings": [],
-                "renames": [],
-                "unsupported": [],
-                "notes": [],
-                "proof": null,
-                "acknowledged": [],
-                "nothing_to_generate": true,
-            }));
+            self.printer.json_of(&Generated {
+                created: &[],
+                desired_from: &source,
+                plan: &Plan::default(),
+                proof: None,
+                nothing_to_generate: true,
+            });
             return Ok(Outcome::Success);
         }
         self.refuse_unsupported(&plan, opts.force)?;
@@ -262,20 +256,13 @@ impl Context {
         for path in created {
             p.line(format!("created {}", path.display()));
         }
-        p.json(&json!({
-            "created": created,
-            // Not `source`: that names the migrations read (docs/json.md).
-            "desired_from": source,
-            "changes": plan.changes,
-            "migrations": plan.migrations,
-            "warnings": plan.warnings,
-            "acknowledged": plan.acknowledged,
-            "renames": plan.renames,
-            "unsupported": plan.unsupported,
-            "notes": plan.notes,
-            "proof": proof,
-            "nothing_to_generate": false,
-        }));
+        p.json_of(&Generated {
+            created,
+            desired_from: source,
+            plan,
+            proof: Some(proof),
+            nothing_to_generate: false,
+        });
     }
 }
 
@@ -290,7 +277,12 @@ fn record_source(explicit: Option<&Path>, dir: &Path) {
         .filter(|s| matches!(&s.source, Source::Directory(d) if d == dir));
     let source = match chosen {
         Some(selection) => selection.to_json(),
-        None => json!({ "kind": "project", "path": dir, "diesel_toml": null }),
+        None => serde_json::to_value(FolderSource {
+            kind: "project",
+            path: dir,
+            diesel_toml: None,
+        })
+        .unwrap_or_default(),
     };
     crate::output::set_source(source);
 }

@@ -2,10 +2,11 @@
 
 use super::Context;
 use crate::outcome::Outcome;
+use crate::output::create::Created;
 use ragchat_migrate::error::{Error, Result};
-use serde_json::json;
 
 impl Context {
+    /// `create NAME [--no-transaction]`: check the name, write the templates.
     pub(super) fn create(&self, name: &str, no_transaction: bool) -> Result<Outcome> {
         if name.is_empty()
             || name.len() > ragchat_migrate::migrations::names::MAX_CREATE_NAME_LEN
@@ -27,21 +28,23 @@ impl Context {
                 no_transaction,
                 chrono::Utc::now(),
             )?;
-        self.printer.line(format!("created {}", path.display()));
         let mut files = vec![path.join("up.sql"), path.join("down.sql")];
         if no_transaction {
             files.push(path.join("metadata.toml"));
         }
-        self.printer.json(&json!({
-            "ok": true,
-            // A list, as for `create --autogenerate` (which may write two).
-            "created": [&path],
-            "version": dir_name.split('_').next().unwrap_or_default().replace('-', ""),
-            "name": dir_name,
-            "directory": path,
-            "files": files,
-            "run_in_transaction": !no_transaction,
-        }));
+        self.printer.report(&Created {
+            ok: true,
+            created: vec![path.clone()],
+            version: dir_name
+                .split('_')
+                .next()
+                .unwrap_or_default()
+                .replace('-', ""),
+            name: dir_name,
+            directory: path,
+            files,
+            run_in_transaction: !no_transaction,
+        });
         Ok(Outcome::Success)
     }
 }

@@ -4,7 +4,8 @@
 use super::{Connected, Context};
 use crate::cli::LintArgs;
 use crate::outcome::Outcome;
-use crate::output::{Printer, Style};
+use crate::output::lint::{Fixed, LintDocument};
+use crate::output::Printer;
 use crate::progress::ProgressPrinter;
 use diesel::{PgConnection, RunQueryDsl};
 use ragchat_migrate::database::ledger;
@@ -14,7 +15,6 @@ use ragchat_migrate::lint::{self, fix, render, LintConfig, LintReport, PgVersion
 use ragchat_migrate::migrations::plan::{Direction, Plan, Status};
 use ragchat_migrate::migrations::source::{MigrationScript, MigrationSet, Source};
 use ragchat_migrate::migrations::target::resolve_revision;
-use serde_json::json;
 
 /// Which migrations `lint` looks at.
 enum Selection {
@@ -135,31 +135,11 @@ impl Context {
             if !plan.applied.is_empty() {
                 fix::write(&dir, plan)?;
             }
-            changed.push(json!({
-                "migration": plan.migration,
-                "file": plan.file,
-                "applied": plan.applied,
-                "skipped": plan.skipped,
-                "run_in_transaction_false": plan.make_non_transactional,
-            }));
-            for line in &plan.applied {
-                self.printer.line(format!(
-                    "{} {}:{line}",
-                    self.printer.paint("fixed", Style::Good),
-                    plan.file
-                ));
+            let fixed = Fixed::of(plan);
+            for line in fixed.lines(&self.printer, location) {
+                self.printer.line(line);
             }
-            if plan.make_non_transactional {
-                self.printer.line(format!(
-                    "{} {location}/{}/metadata.toml: run_in_transaction = false (CONCURRENTLY \
-                     cannot run in a transaction)",
-                    self.printer.paint("fixed", Style::Good),
-                    plan.migration
-                ));
-            }
-            for line in &plan.skipped {
-                self.printer.line(format!("not fixed {}:{line}", plan.file));
-            }
+            changed.push(fixed);
         }
         if plans.is_empty() {
             self.printer
@@ -249,19 +229,9 @@ pub(super) fn server_version(conn: &mut PgConnection) -> Option<PgVersion> {
 
 /// Prints the report: the findings in compiler style and a summary, or one
 /// JSON document (with the fixes made, after `--fix`).
-fn print_report(printer: &Printer, report: &LintReport, fixed: Option<Vec<serde_json::Value>>) {
-    if printer.json_mode() {
-        let mut doc = render::json(report);
-        if let Some(fixed) = fixed {
-            doc["fixed"] = json!(fixed);
-        }
-        let code = crate::outcome::exit_code(&Ok(outcome(report)));
-        doc["exit_code"] = json!(code);
-        doc["ok"] = json!(code == 0);
-        printer.json(&doc);
-    } else {
-        printer.line(render::text(report, printer.color));
-    }
+fn print_report(printer: &Printer, report: &LintReport, fixed: Option<Vec<Fixed<'_>>>) {
+    let code = crate::outcome::exit_code(&Ok(outcome(report)));
+    printer.report(&LintDocument::new(report, fixed, code));
 }
 
 /// The `upgrade` observer with the lint gate: when the database already has

@@ -2,15 +2,20 @@
 
 use super::Context;
 use crate::outcome::Outcome;
+use crate::output::verify::{print_verdict, VerifyReport};
+use ragchat_migrate::error::Error;
 use ragchat_migrate::error::Result;
+use ragchat_migrate::migrations::source::MigrationSet;
+use ragchat_migrate::migrations::target::{resolve_revision, Target};
 use ragchat_migrate::proof::scratch::ScratchDb;
 use ragchat_migrate::proof::verify;
-use serde_json::json;
 
 impl Context {
+    /// `verify [--from TARGET] [--keep]`: apply, revert and re-apply each
+    /// migration on scratch databases, a verdict a line, then the table.
     pub(super) fn verify(&self, keep: bool, from: Option<&str>) -> Result<Outcome> {
         let set = self.load_set()?;
-        let start = crate::verify_output::start_index(&set, from)?;
+        let start = start_index(&set, from)?;
         let mut db = self.connect()?;
         let timeout = self.global.connect_timeout;
         let mut scratches: Vec<ScratchDb> = Vec::new();
@@ -27,10 +32,10 @@ impl Context {
             };
             verify::verify(&mut fresh, &set, start, &mut |v| match &bar {
                 Some(bar) => {
-                    bar.suspend(|| crate::verify_output::print_verdict(&p, v));
+                    bar.suspend(|| print_verdict(&p, v));
                     bar.inc(1);
                 }
-                None => crate::verify_output::print_verdict(&p, v),
+                None => print_verdict(&p, v),
             })?
         };
         if let Some(bar) = bar {
@@ -43,17 +48,31 @@ impl Context {
             scratch.keep();
             p.note(format!("kept the scratch database {}", scratch.url()));
         }
-        crate::verify_output::print_summary(&p, &report);
-        p.json(&json!({
-            "ok": report.ok,
-            "database": db.url.masked(),
-            "scratch_database": scratch.name(),
-            "kept": keep,
-            "from": from,
-            "migrations": report.migrations,
-            "round_trip": report.round_trip,
-            "totals": report.totals,
-        }));
-        Ok(Outcome::clean_if(report.ok))
+        let ok = report.ok;
+        p.report(&VerifyReport {
+            database: db.url.masked().to_string(),
+            scratch_database: scratch.name().to_string(),
+            kept: keep,
+            from: from.map(str::to_string),
+            report,
+        });
+        Ok(Outcome::clean_if(ok))
+    }
+}
+
+/// How many migrations `--from TARGET` applies before checking: those up to
+/// and including TARGET (`base`: none, `head`: all).
+fn start_index(set: &MigrationSet, from: Option<&str>) -> Result<usize> {
+    let Some(text) = from else {
+        return Ok(0);
+    };
+    match text.parse::<Target>()? {
+        Target::Base => Ok(0),
+        Target::Head => Ok(set.len()),
+        Target::Revision(r) => Ok(resolve_revision(set, &r)? + 1),
+        Target::Relative(_) => Err(Error::Usage(format!(
+            "verify --from {text}: a relative target has no meaning here; fix: give a \
+             version, a directory name, base or head"
+        ))),
     }
 }

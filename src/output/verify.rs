@@ -1,26 +1,30 @@
-//! How `verify` reads `--from` and prints its verdicts and final table.
+//! The report of `verify`: a line per verdict as soon as it is known, then
+//! the table of every migration checked, the round trip and the totals.
 
-use crate::output::{Printer, Style};
-use ragchat_migrate::error::{Error, Result};
+use super::{duration, Printer, Report, Style};
 use ragchat_migrate::migrations::names::shown;
-use ragchat_migrate::migrations::source::MigrationSet;
-use ragchat_migrate::migrations::target::{resolve_revision, Target};
-use ragchat_migrate::proof::verify::{Report, Verdict};
+use ragchat_migrate::proof::verify::{self, Verdict};
+use serde::Serialize;
 
-/// How many migrations `--from TARGET` applies before checking: those up to
-/// and including TARGET (`base`: none, `head`: all).
-pub fn start_index(set: &MigrationSet, from: Option<&str>) -> Result<usize> {
-    let Some(text) = from else {
-        return Ok(0);
-    };
-    match text.parse::<Target>()? {
-        Target::Base => Ok(0),
-        Target::Head => Ok(set.len()),
-        Target::Revision(r) => Ok(resolve_revision(set, &r)? + 1),
-        Target::Relative(_) => Err(Error::Usage(format!(
-            "verify --from {text}: a relative target has no meaning here; fix: give a \
-             version, a directory name, base or head"
-        ))),
+/// `verify`.
+#[derive(Debug, Serialize)]
+pub struct VerifyReport {
+    /// The masked URL of the database the scratch databases were made from.
+    pub database: String,
+    /// The last scratch database.
+    pub scratch_database: String,
+    /// `--keep`: it was left in place.
+    pub kept: bool,
+    /// `--from` as given.
+    pub from: Option<String>,
+    /// The verdicts, round trip, totals and `ok`.
+    #[serde(flatten)]
+    pub report: verify::Report,
+}
+
+impl Report for VerifyReport {
+    fn text(&self, _: &Printer) -> Vec<String> {
+        summary(&self.report)
     }
 }
 
@@ -34,10 +38,7 @@ pub fn print_verdict(p: &Printer, v: &Verdict) {
         "not checked" => p.paint("----", Style::Dim),
         _ => p.paint("FAIL", Style::Bad),
     };
-    let took = p.paint(
-        &format!("({})", crate::output::duration(v.duration_ms)),
-        Style::Dim,
-    );
+    let took = p.paint(&format!("({})", duration(v.duration_ms)), Style::Dim);
     let name = if v.version.is_empty() {
         v.name.clone()
     } else {
@@ -53,14 +54,15 @@ pub fn print_verdict(p: &Printer, v: &Verdict) {
 }
 
 /// The table of every migration checked, the round trip and the totals.
-pub fn print_summary(p: &Printer, report: &Report) {
-    p.line("");
-    p.line(format!("{:<24} migration", "verdict"));
+fn summary(report: &verify::Report) -> Vec<String> {
+    let mut lines = Vec::new();
+    lines.push(String::new());
+    lines.push(format!("{:<24} migration", "verdict"));
     for v in &report.migrations {
-        p.line(format!("{:<24} {}", v.verdict, shown(&v.name)));
+        lines.push(format!("{:<24} {}", v.verdict, shown(&v.name)));
     }
     let rt = &report.round_trip;
-    p.line(format!(
+    lines.push(format!(
         "{:<24} {} ({})",
         if rt.ok {
             "round trip ok"
@@ -71,7 +73,7 @@ pub fn print_summary(p: &Printer, report: &Report) {
         rt.verdict
     ));
     let t = &report.totals;
-    p.line(format!(
+    lines.push(format!(
         "{} checked: {} reversible, {} irreversible, {} irreversible (declared), {} failed to \
          apply, {} not checked{}",
         t.checked,
@@ -86,7 +88,7 @@ pub fn print_summary(p: &Printer, report: &Report) {
             String::new()
         }
     ));
-    p.line(if report.ok {
+    lines.push(if report.ok {
         format!(
             "verified {} migration(s): every one reverts cleanly or is declared irreversible",
             t.checked
@@ -94,4 +96,5 @@ pub fn print_summary(p: &Printer, report: &Report) {
     } else {
         "verification failed".to_string()
     });
+    lines
 }
