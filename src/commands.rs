@@ -9,7 +9,7 @@ use ragchat_migrate::error::Result;
 
 mod accept;
 mod adopt;
-mod autogen_cmd;
+mod autogenerate;
 mod check;
 mod confirm;
 mod context;
@@ -19,6 +19,7 @@ mod dev;
 mod history;
 mod history_filter;
 mod lint;
+mod lint_gate;
 mod migrate;
 mod offline;
 mod pending;
@@ -27,7 +28,7 @@ mod show;
 mod stamp;
 mod verify;
 
-use context::{Connected, Context};
+use context::Context;
 
 /// Runs the parsed command line.
 pub fn run(cli: Cli, printer: Printer) -> Result<Outcome> {

@@ -1,7 +1,7 @@
 //! `accept VERSION`: record the current checksums of an applied migration
 //! whose files were edited, once a person decided the edit is harmless.
 
-use super::Context;
+use super::context::Context;
 use crate::outcome::Outcome;
 use crate::output::ledger::AcceptReport;
 use ragchat_migrate::database::ledger;

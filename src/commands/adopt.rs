@@ -1,6 +1,6 @@
 //! `adopt`: take over a database the original Python system migrated.
 
-use super::Context;
+use super::context::Context;
 use crate::outcome::Outcome;
 use crate::output::ledger::AdoptReport;
 use ragchat_migrate::database::migrator;

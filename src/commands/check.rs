@@ -1,6 +1,6 @@
 //! `check`: the CI gate: at head, nothing edited, unknown or drifted.
 
-use super::Context;
+use super::context::Context;
 use crate::outcome::Outcome;
 use crate::output::check::CheckReport;
 use crate::output::status::{CurrentRef, MigrationRef};

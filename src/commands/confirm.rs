@@ -3,7 +3,7 @@
 //! that revert everything names the database they would empty, its password
 //! masked, so that nobody resets production while thinking of their laptop.
 
-use super::Context;
+use super::context::Context;
 use ragchat_migrate::config::database_choice::Choice;
 use ragchat_migrate::config::database_url::DatabaseUrl;
 use ragchat_migrate::error::Error;

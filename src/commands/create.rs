@@ -1,6 +1,6 @@
 //! `create NAME`: a new migration directory with empty up.sql and down.sql.
 
-use super::Context;
+use super::context::Context;
 use crate::outcome::Outcome;
 use crate::output::create::Created;
 use ragchat_migrate::error::{Error, Result};

@@ -1,6 +1,6 @@
 //! `current`: the applied version, `(head)` when nothing is pending.
 
-use super::Context;
+use super::context::Context;
 use crate::outcome::Outcome;
 use crate::output::status::{CurrentRef, CurrentReport, MigrationRef};
 use ragchat_migrate::database::ledger;

@@ -1,7 +1,7 @@
 //! `dev start|stop|status|url|destroy`: the local PostgreSQL cluster.
 
 use super::confirm::confirm;
-use super::Context;
+use super::context::Context;
 use crate::cli::DevAction;
 use crate::outcome::Outcome;
 use crate::output::dev::{DevDestroyed, DevStarted, DevStatus, DevStopped, DevUrl};

@@ -1,6 +1,7 @@
 //! `history`: every migration, applied or pending, when, current and head.
 
-use super::{history_filter, Context};
+use super::context::Context;
+use super::history_filter;
 use crate::cli::HistoryArgs;
 use crate::outcome::Outcome;
 use crate::output::history::{HistoryEntry, HistoryReport, UnknownEntry};

@@ -1,7 +1,8 @@
 //! `upgrade`, `downgrade`, `reset` and `redo`: run a plan under the lock
 //! (or print it with `--sql`) and report the steps applied.
 
-use super::{lint, offline, Context};
+use super::context::Context;
+use super::{lint_gate, offline};
 use crate::cli::{DowngradeArgs, RedoArgs, ResetArgs, SqlOptions, UpgradeArgs};
 use crate::outcome::Outcome;
 use crate::output::migrate::RunReport;
@@ -101,7 +102,7 @@ impl Context {
         }
         let (set, mut db) = self.load_and_connect(false, validate)?;
         let mut observer = self.observer();
-        let mut gate = lint::Gate::new(&mut observer, self.lint_location(), lint_gate);
+        let mut gate = lint_gate::Gate::new(&mut observer, self.lint_location(), lint_gate);
         let outcome = migrator::run_and_report(&mut db.conn, &set, &command, &options, &mut gate);
         let migrator::RunOutcome { steps, status } = outcome.inspect_err(|e| {
             crate::json_contract::set_failure_detail(crate::json_contract::failure_detail(

@@ -5,7 +5,7 @@
 //! starts from (`upgrade --sql 2025-10-21:head` prints only what comes after
 //! that migration).
 
-use super::Context;
+use super::context::Context;
 use crate::cli::SqlOptions;
 use crate::outcome::Outcome;
 use crate::output::migrate::ScriptReport;

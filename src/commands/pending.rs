@@ -1,6 +1,6 @@
 //! `pending`: the migrations an upgrade to head would apply, one a line.
 
-use super::Context;
+use super::context::Context;
 use crate::outcome::Outcome;
 use crate::output::status::{MigrationRef, PendingReport};
 use ragchat_migrate::database::ledger;

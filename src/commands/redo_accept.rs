@@ -5,7 +5,7 @@
 //! may be edited: an older edited one is refused, as every other command
 //! refuses it.
 
-use super::Context;
+use super::context::Context;
 use crate::json_contract;
 use crate::outcome::Outcome;
 use crate::output::migrate::RunReport;

@@ -3,7 +3,7 @@
 //! it (when one is configured and reachable; otherwise it says so), and its
 //! SQL.
 
-use super::Context;
+use super::context::Context;
 use crate::outcome::Outcome;
 use crate::output::show::{AppliedState, ShowReport};
 use ragchat_migrate::config::database_choice::Choice;

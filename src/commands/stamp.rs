@@ -1,7 +1,8 @@
 //! `stamp TARGET`: record a state as applied without running migration SQL,
 //! refused when the live schema is not what those migrations make.
 
-use super::{offline, Context};
+use super::context::Context;
+use super::offline;
 use crate::cli::{SqlOptions, StampArgs};
 use crate::outcome::Outcome;
 use crate::output::ledger::StampReport;

@@ -1,6 +1,6 @@
 //! `verify`: every migration proven reversible on a scratch database.
 
-use super::Context;
+use super::context::Context;
 use crate::outcome::Outcome;
 use crate::output::verify::{print_verdict, VerifyReport};
 use ragchat_migrate::error::Error;

@@ -4,7 +4,7 @@
 //! `schema.rs`), generate, prove on the first scratch database, and only
 //! then write the migration directories.
 
-use super::Context;
+use super::context::{Connected, Context};
 use crate::cli::AutogenOptions;
 use crate::outcome::Outcome;
 use crate::output::create::{FolderSource, Generated};
@@ -28,6 +28,8 @@ enum Desired {
 }
 
 impl Context {
+    /// `create NAME --autogenerate`: build both schemas, generate, prove,
+    /// and only then write.
     pub(super) fn autogenerate(&self, name: &str, opts: &AutogenOptions) -> Result<Outcome> {
         validate_name(name)?;
         let dir = self.migrations_dir_for_create()?;
@@ -39,27 +41,7 @@ impl Context {
                 m.dir_name
             )));
         }
-        let desired = match &opts.desired {
-            Some(file) => {
-                if !file.is_file() {
-                    return Err(Error::Usage(format!(
-                        "the desired schema {} is not a readable file; fix: give the path of a \
-                         .sql file that creates the whole schema on an empty database",
-                        file.display()
-                    )));
-                }
-                Desired::File(file.clone())
-            }
-            None => {
-                let path = match &opts.schema {
-                    Some(p) => p.clone(),
-                    None => models::locate(project_root(&dir))?,
-                };
-                let mut model = models::ModelSchema::read(&path)?;
-                model.read_filter(&project_root(&dir))?;
-                Desired::Models(model, path)
-            }
-        };
+        let desired = desired_schema(opts, &dir)?;
         let mut db = self.connect()?;
         let timeout = self.global.connect_timeout;
         let base_db = ScratchDb::create(&db.url, &mut db.conn, timeout)?;
@@ -71,46 +53,9 @@ impl Context {
             &RunOptions::default(),
         )?;
         let base = catalog::snapshot(&mut conn)?;
-        let (mut plan, source, target) = match &desired {
-            Desired::File(file) => {
-                let text =
-                    std::fs::read_to_string(file).map_err(|e| Error::io(file.display(), e))?;
-                let statements = sql_file::statements(&text);
-                let desired_db = ScratchDb::create(&db.url, &mut db.conn, timeout)?;
-                let mut dconn = desired_db.connect()?;
-                sql_file::apply(&mut dconn, &file.display().to_string(), &statements)?;
-                let snapshot = catalog::snapshot(&mut dconn)?;
-                let concurrent =
-                    concurrent_identities(&snapshot, &sql_file::concurrent_indexes(&statements));
-                let source = file.display().to_string();
-                let plan = autogen::plan(name, &source, &base, &snapshot, concurrent, Vec::new());
-                (plan, source, snapshot)
-            }
-            Desired::Models(model, path) => {
-                let (snapshot, unsupported) = model.desired_snapshot(&base);
-                let source = path.display().to_string();
-                let plan = autogen::plan(
-                    name,
-                    &source,
-                    &base,
-                    &snapshot,
-                    BTreeSet::new(),
-                    unsupported,
-                );
-                (plan, source, snapshot)
-            }
-        };
+        let (mut plan, source, target) = self.plan_to(&desired, name, &base, &mut db)?;
         if plan.changes.is_empty() && plan.unsupported.is_empty() {
-            self.printer
-                .line("nothing to generate: the migrations already give the desired schema");
-            // The same fields as a generated run (docs/json.md), empty.
-            self.printer.json_of(&Generated {
-                created: &[],
-                desired_from: &source,
-                plan: &Plan::default(),
-                proof: None,
-                nothing_to_generate: true,
-            });
+            self.report_nothing(&source);
             return Ok(Outcome::Success);
         }
         self.refuse_unsupported(&plan, opts.force)?;
@@ -132,6 +77,55 @@ impl Context {
         let created = write(&dir, &scripts)?;
         self.report(&plan, &proof, &source, &created);
         Ok(Outcome::Success)
+    }
+
+    /// The plan from the migrations' schema (`base`) to the desired one;
+    /// a SQL file is applied on a scratch database of its own first.
+    fn plan_to(
+        &self,
+        desired: &Desired,
+        name: &str,
+        base: &Snapshot,
+        db: &mut Connected,
+    ) -> Result<(Plan, String, Snapshot)> {
+        let timeout = self.global.connect_timeout;
+        Ok(match desired {
+            Desired::File(file) => {
+                let text =
+                    std::fs::read_to_string(file).map_err(|e| Error::io(file.display(), e))?;
+                let statements = sql_file::statements(&text);
+                let desired_db = ScratchDb::create(&db.url, &mut db.conn, timeout)?;
+                let mut dconn = desired_db.connect()?;
+                sql_file::apply(&mut dconn, &file.display().to_string(), &statements)?;
+                let snapshot = catalog::snapshot(&mut dconn)?;
+                let concurrent =
+                    concurrent_identities(&snapshot, &sql_file::concurrent_indexes(&statements));
+                let source = file.display().to_string();
+                let plan = autogen::plan(name, &source, base, &snapshot, concurrent, Vec::new());
+                (plan, source, snapshot)
+            }
+            Desired::Models(model, path) => {
+                let (snapshot, unsupported) = model.desired_snapshot(base);
+                let source = path.display().to_string();
+                let plan =
+                    autogen::plan(name, &source, base, &snapshot, BTreeSet::new(), unsupported);
+                (plan, source, snapshot)
+            }
+        })
+    }
+
+    /// Nothing differs: says so, with the same JSON fields as a generated
+    /// run (docs/json.md), empty.
+    fn report_nothing(&self, source: &str) {
+        self.printer
+            .line("nothing to generate: the migrations already give the desired schema");
+        self.printer.json_of(&Generated {
+            created: &[],
+            desired_from: source,
+            plan: &Plan::default(),
+            proof: None,
+            nothing_to_generate: true,
+        });
     }
 
     pub(super) fn refuse_unsupported(&self, plan: &Plan, force: bool) -> Result<()> {
@@ -264,6 +258,28 @@ impl Context {
             nothing_to_generate: false,
         });
     }
+}
+
+/// Where the desired schema comes from: `--desired FILE.sql`, else the
+/// models (`--schema`, diesel.toml's print_schema file, or src/schema.rs).
+fn desired_schema(opts: &AutogenOptions, dir: &Path) -> Result<Desired> {
+    if let Some(file) = &opts.desired {
+        if !file.is_file() {
+            return Err(Error::Usage(format!(
+                "the desired schema {} is not a readable file; fix: give the path of a \
+                 .sql file that creates the whole schema on an empty database",
+                file.display()
+            )));
+        }
+        return Ok(Desired::File(file.clone()));
+    }
+    let path = match &opts.schema {
+        Some(p) => p.clone(),
+        None => models::locate(project_root(dir))?,
+    };
+    let mut model = models::ModelSchema::read(&path)?;
+    model.read_filter(&project_root(dir))?;
+    Ok(Desired::Models(model, path))
 }
 
 /// The `source` field of the JSON document (docs/json.md): the folder whose
