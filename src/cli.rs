@@ -1,6 +1,7 @@
 //! The command line: clap definitions and help text only.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use ragchat_migrate::migrations::target::Target;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -164,8 +165,8 @@ pub enum Commands {
 pub struct UpgradeArgs {
     /// head, a version (or unique prefix), a directory name, or +N; with
     /// --sql also FROM:TO (the script starts from FROM).
-    #[arg(default_value = "head", allow_negative_numbers = true)]
-    pub target: String,
+    #[arg(default_value = "head", allow_negative_numbers = true, value_parser = target_arg)]
+    pub target: TargetArg,
     /// Run the whole plan in one transaction: all or nothing.
     #[arg(long)]
     pub single_transaction: bool,
@@ -186,8 +187,8 @@ pub struct UpgradeArgs {
 pub struct DowngradeArgs {
     /// base, a version (or unique prefix), a directory name, or -N; with
     /// --sql also FROM:TO (the script starts from FROM).
-    #[arg(default_value = "-1", allow_negative_numbers = true)]
-    pub target: String,
+    #[arg(default_value = "-1", allow_negative_numbers = true, value_parser = target_arg)]
+    pub target: TargetArg,
     /// Do not ask before `downgrade base` (required without a terminal).
     #[arg(long, short = 'y')]
     pub yes: bool,
@@ -277,8 +278,8 @@ pub struct CreateArgs {
 pub struct StampArgs {
     /// head, base, a version, a directory name, +N or -N; with --sql also
     /// FROM:TO (the script starts from FROM).
-    #[arg(allow_negative_numbers = true)]
-    pub target: String,
+    #[arg(allow_negative_numbers = true, value_parser = target_arg)]
+    pub target: TargetArg,
     /// Also forget applied versions this binary does not know.
     #[arg(long)]
     pub purge: bool,
@@ -386,4 +387,25 @@ fn seconds(text: &str) -> Result<Duration, String> {
         .ok()
         .and_then(|value| Duration::try_from_secs_f64(value).ok())
         .ok_or_else(|| "must be a number of seconds, 0 or more".to_string())
+}
+
+/// A command's TARGET as typed: one target, or a `FROM:TO` range (which
+/// needs `--sql`; the command checks that, and parses TO).
+#[derive(Debug, Clone)]
+pub enum TargetArg {
+    /// One target.
+    Single(Target),
+    /// `FROM:TO`, as typed.
+    Range(String),
+}
+
+/// TARGET: `head`, `base`, a version, a directory name, `+N`, `-N`, or a
+/// `FROM:TO` range.
+fn target_arg(text: &str) -> Result<TargetArg, String> {
+    if text.contains(':') {
+        return Ok(TargetArg::Range(text.to_string()));
+    }
+    text.parse()
+        .map(TargetArg::Single)
+        .map_err(|e: ragchat_migrate::Error| e.to_string())
 }

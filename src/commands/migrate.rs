@@ -18,7 +18,7 @@ impl Context {
     pub(super) fn upgrade(&self, args: UpgradeArgs) -> Result<Outcome> {
         let options = self.run_options(args.single_transaction, args.allow_out_of_order);
         let (target, sql) = offline::split_range(&args.target, &args.sql)?;
-        let command = Command::Upgrade(target.parse()?);
+        let command = Command::Upgrade(target);
         self.migrate("upgrade", command, options, &sql, !args.no_lint)
     }
 
@@ -26,7 +26,6 @@ impl Context {
     pub(super) fn downgrade(&self, args: DowngradeArgs) -> Result<Outcome> {
         let options = self.run_options(args.single_transaction, false);
         let (target, sql) = offline::split_range(&args.target, &args.sql)?;
-        let target: Target = target.parse()?;
         if target == Target::Base && !sql.sql {
             self.confirm_on_database(
                 args.yes,

@@ -6,7 +6,7 @@
 //! that migration).
 
 use super::context::Context;
-use crate::cli::SqlOptions;
+use crate::cli::{SqlOptions, TargetArg};
 use crate::outcome::Outcome;
 use crate::output::migrate::ScriptReport;
 use ragchat_migrate::database::ledger::{self, Ledger};
@@ -29,9 +29,13 @@ pub(super) struct Start {
 
 /// Splits `FROM:TO` into the target TO and `--from FROM`. A range needs
 /// `--sql` and excludes `--from`.
-pub(super) fn split_range(target: &str, sql: &SqlOptions) -> Result<(String, SqlOptions)> {
+pub(super) fn split_range(target: &TargetArg, sql: &SqlOptions) -> Result<(Target, SqlOptions)> {
+    let target = match target {
+        TargetArg::Single(target) => return Ok((target.clone(), sql.clone())),
+        TargetArg::Range(text) => text,
+    };
     let Some((from, to)) = target.split_once(':') else {
-        return Ok((target.to_string(), sql.clone()));
+        return Err(Error::Internal(format!("`{target}` is not a range")));
     };
     if !sql.sql {
         return Err(Error::Usage(format!(
@@ -53,7 +57,7 @@ pub(super) fn split_range(target: &str, sql: &SqlOptions) -> Result<(String, Sql
         )));
     }
     Ok((
-        to.to_string(),
+        to.parse()?,
         SqlOptions {
             sql: true,
             from: Some(from.to_string()),

@@ -22,7 +22,7 @@ impl Context {
     /// `stamp TARGET [--purge] [--force] [--sql]`.
     pub(super) fn stamp(&self, args: StampArgs) -> Result<Outcome> {
         let (target, sql) = offline::split_range(&args.target, &args.sql)?;
-        let target: &Target = &target.parse()?;
+        let target = &target;
         let (purge, force, sql) = (args.purge, args.force, &sql);
         let set = self.load_set()?;
         if let Target::Revision(r) = target {
