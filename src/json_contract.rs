@@ -91,38 +91,6 @@ pub fn error_document(message: &str, exit_code: u8) -> Value {
     Value::Object(doc)
 }
 
-/// The fields of a failed run's document: the database, the steps that
-/// were applied (committed) before the failure, and the step that failed
-/// (`null` when the run failed before or between migrations, e.g. on the
-/// lock or a refusal).
-pub fn failure_detail(
-    database: &str,
-    set: &ragchat_migrate::MigrationSet,
-    done: &[ragchat_migrate::database::migrator::StepReport],
-    error: &ragchat_migrate::Error,
-) -> Map<String, Value> {
-    let failed = match error {
-        ragchat_migrate::Error::MigrationFailed {
-            dir, file, line, ..
-        } => serde_json::json!({
-            "direction": if *file == "down.sql" { "down" } else { "up" },
-            "version": set.all().iter().find(|m| &m.dir_name == dir).map(|m| m.version.clone()),
-            "name": dir,
-            "file": file,
-            "line": line.0,
-        }),
-        _ => Value::Null,
-    };
-    let mut detail = Map::new();
-    detail.insert("database".into(), database.into());
-    detail.insert(
-        "steps".into(),
-        serde_json::to_value(done).unwrap_or(Value::Null),
-    );
-    detail.insert("failed".into(), failed);
-    detail
-}
-
 /// A duration in milliseconds, rounded to 0.1 ms, never `-0.0`.
 pub fn round_ms(ms: f64) -> f64 {
     let rounded = (ms * 10.0).round() / 10.0;

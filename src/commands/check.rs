@@ -1,6 +1,6 @@
 //! `check`: the CI gate: at head, nothing edited, unknown or drifted.
 
-use super::context::Context;
+use super::context::{Context, Observed};
 use crate::outcome::Outcome;
 use crate::output::check::CheckReport;
 use crate::output::status::{CurrentRef, MigrationRef};
@@ -16,7 +16,12 @@ impl Context {
     /// progress fails the check), lint what is pending, compare the schema
     /// with what the applied migrations make, and report.
     pub(super) fn check(&self) -> Result<Outcome> {
-        let (set, mut db, status, migrating) = self.observe(ledger::Detail::Checksums)?;
+        let Observed {
+            set,
+            mut db,
+            status,
+            migrating,
+        } = self.observe(ledger::Detail::Checksums)?;
         let pending: Vec<&MigrationScript> = status.pending().map(|i| &set.all()[i]).collect();
         let lint = self.lint_for_check(&pending, &mut db)?;
         let expected = drift::expected_schema_cached(

@@ -15,8 +15,12 @@ use ragchat_migrate::migrations::source::{MigrationSet, Source};
 use ragchat_migrate::server::dev::{self, LocalCluster};
 use std::path::PathBuf;
 
+/// What every command works with: the global options, where it prints, and
+/// the migrations it chose.
 pub(super) struct Context {
+    /// The options every command accepts.
     pub(super) global: Global,
+    /// Where and how it prints.
     pub(super) printer: Printer,
     /// Which migrations run, chosen (and announced) on first use.
     pub(super) selection: std::cell::OnceCell<Selection>,
@@ -25,9 +29,25 @@ pub(super) struct Context {
 /// An open connection, and the local cluster's session when that is the
 /// database (dropping it stops a server this command started).
 pub(super) struct Connected {
+    /// The connection.
     pub(super) conn: PgConnection,
+    /// Where it goes (`masked()` for reports).
     pub(super) url: DatabaseUrl,
+    /// Kept for its drop.
     pub(super) _local: Option<dev::Session>,
+}
+
+/// What a read-only command sees: the migrations, the connection, their
+/// status against the committed ledger, and whether a run held the lock.
+pub(super) struct Observed {
+    /// The migrations.
+    pub(super) set: MigrationSet,
+    /// The connection.
+    pub(super) db: Connected,
+    /// The migrations against the ledger.
+    pub(super) status: Status,
+    /// A migration run held the lock (its work is not in `status` yet).
+    pub(super) migrating: bool,
 }
 
 impl Context {
@@ -164,10 +184,7 @@ impl Context {
     /// every file), a connection, and the committed ledger, read without
     /// waiting for the migration lock. A run in progress is mentioned, since
     /// its work is not in the answer yet.
-    pub(super) fn observe(
-        &self,
-        detail: ledger::Detail,
-    ) -> Result<(MigrationSet, Connected, Status, bool)> {
+    pub(super) fn observe(&self, detail: ledger::Detail) -> Result<Observed> {
         self.observe_checked(detail, |_| Ok(()))
     }
 
@@ -177,7 +194,7 @@ impl Context {
         &self,
         detail: ledger::Detail,
         validate: impl FnOnce(&MigrationSet) -> Result<()> + Send,
-    ) -> Result<(MigrationSet, Connected, Status, bool)> {
+    ) -> Result<Observed> {
         let (set, mut db) = self.load_and_connect(detail != ledger::Detail::Checksums, validate)?;
         let observed = ledger::observe(&mut db.conn, detail)?;
         if let Some(pid) = observed.migrating {
@@ -188,7 +205,12 @@ impl Context {
             ));
         }
         let status = Status::new(&set, &observed.ledger);
-        Ok((set, db, status, observed.migrating.is_some()))
+        Ok(Observed {
+            set,
+            db,
+            status,
+            migrating: observed.migrating.is_some(),
+        })
     }
 
     pub(super) fn migrations_dir_for_create(&self) -> Result<PathBuf> {

@@ -1,6 +1,6 @@
 //! `current`: the applied version, `(head)` when nothing is pending.
 
-use super::context::Context;
+use super::context::{Context, Observed};
 use crate::outcome::Outcome;
 use crate::output::status::{CurrentRef, CurrentReport, MigrationRef};
 use ragchat_migrate::database::ledger;
@@ -9,7 +9,12 @@ use ragchat_migrate::error::Result;
 impl Context {
     /// `current`: read the ledger (names only, no lock) and say where it is.
     pub(super) fn current(&self) -> Result<Outcome> {
-        let (set, db, status, migrating) = self.observe(ledger::Detail::Versions)?;
+        let Observed {
+            set,
+            db,
+            status,
+            migrating,
+        } = self.observe(ledger::Detail::Versions)?;
         self.warn_about_anomalies(&set, &status);
         self.printer.report(&CurrentReport {
             database: db.url.masked().to_string(),

@@ -1,6 +1,6 @@
 //! `history`: every migration, applied or pending, when, current and head.
 
-use super::context::Context;
+use super::context::{Context, Observed};
 use super::history_filter;
 use crate::cli::HistoryArgs;
 use crate::outcome::Outcome;
@@ -25,8 +25,12 @@ impl Context {
         } else {
             ledger::Detail::Versions
         };
-        let (set, mut db, mut status, migrating) =
-            self.observe_checked(detail, |set| filter.indexes(set, None).map(|_| ()))?;
+        let Observed {
+            set,
+            mut db,
+            mut status,
+            migrating,
+        } = self.observe_checked(detail, |set| filter.indexes(set, None).map(|_| ()))?;
         let shown = filter.indexes(&set, Some(status.current()))?;
         if detail == ledger::Detail::Versions && !status.unknown.is_empty() {
             let observed = ledger::observe(&mut db.conn, ledger::Detail::Records)?;

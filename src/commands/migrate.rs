@@ -5,7 +5,7 @@ use super::context::Context;
 use super::{lint_gate, offline};
 use crate::cli::{DowngradeArgs, RedoArgs, ResetArgs, SqlOptions, UpgradeArgs};
 use crate::outcome::Outcome;
-use crate::output::migrate::RunReport;
+use crate::output::migrate::{FailedRun, RunReport};
 use crate::output::status::CurrentRef;
 use ragchat_migrate::database::migrator::{self, Command, RunOptions};
 use ragchat_migrate::error::Result;
@@ -103,14 +103,8 @@ impl Context {
         let mut observer = self.observer();
         let mut gate = lint_gate::Gate::new(&mut observer, self.lint_location(), lint_gate);
         let outcome = migrator::run_and_report(&mut db.conn, &set, &command, &options, &mut gate);
-        let migrator::RunOutcome { steps, status } = outcome.inspect_err(|e| {
-            crate::json_contract::set_failure_detail(crate::json_contract::failure_detail(
-                db.url.masked(),
-                &set,
-                &observer.done,
-                e,
-            ))
-        })?;
+        let migrator::RunOutcome { steps, status } = outcome
+            .inspect_err(|e| FailedRun::new(db.url.masked(), &set, &observer.done, e).record())?;
         let mut report = RunReport::new(
             db.url.masked(),
             steps,

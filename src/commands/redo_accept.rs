@@ -6,9 +6,8 @@
 //! refuses it.
 
 use super::context::Context;
-use crate::json_contract;
 use crate::outcome::Outcome;
-use crate::output::migrate::RunReport;
+use crate::output::migrate::{FailedRun, RunReport};
 use crate::output::status::CurrentRef;
 use diesel::PgConnection;
 use ragchat_migrate::database::ledger::{self, LedgerTables, RecordedChecksums};
@@ -58,14 +57,8 @@ impl Context {
                 run
             },
         );
-        let RunOutcome { steps, status } = result.inspect_err(|e| {
-            json_contract::set_failure_detail(json_contract::failure_detail(
-                db.url.masked(),
-                &set,
-                &observer.done,
-                e,
-            ))
-        })?;
+        let RunOutcome { steps, status } = result
+            .inspect_err(|e| FailedRun::new(db.url.masked(), &set, &observer.done, e).record())?;
         let mut report = RunReport::new(
             db.url.masked(),
             steps,

@@ -3,7 +3,7 @@
 //! it (when one is configured and reachable; otherwise it says so), and its
 //! SQL.
 
-use super::context::Context;
+use super::context::{Context, Observed};
 use crate::outcome::Outcome;
 use crate::output::show::{AppliedState, ShowReport};
 use ragchat_migrate::config::database_choice::Choice;
@@ -20,7 +20,7 @@ impl Context {
     pub(super) fn show(&self, target: &str, down: bool) -> Result<Outcome> {
         let set = self.load_set()?;
         if target.trim() == "current" {
-            let (_, _, status, _) = self.observe(ledger::Detail::Versions)?;
+            let Observed { status, .. } = self.observe(ledger::Detail::Versions)?;
             let index = status.current().ok_or_else(|| {
                 Error::Usage("nothing is applied (base), so there is no current migration to show; fix: give head or a version".into())
             })?;

@@ -4,6 +4,8 @@
 use super::status::CurrentRef;
 use super::{duration, Printer, Report};
 use ragchat_migrate::database::migrator::StepReport;
+use ragchat_migrate::migrations::source::MigrationSet;
+use ragchat_migrate::Error;
 use serde::Serialize;
 
 /// A run that finished: the steps it applied and where the database is now.
@@ -99,4 +101,67 @@ pub struct ScriptReport<'a> {
     pub sql: &'a str,
     /// How many migration steps it holds (`null` for stamp).
     pub steps: Option<usize>,
+}
+
+/// What the error document of a failed run adds: the database, the steps
+/// applied (committed) before the failure, and the step that failed (`null`
+/// when the run failed before or between migrations, e.g. on the lock or a
+/// refusal).
+#[derive(Debug, Serialize)]
+pub struct FailedRun {
+    /// The masked URL.
+    pub database: String,
+    /// The steps committed before the failure.
+    pub steps: Vec<StepReport>,
+    /// The step that failed.
+    pub failed: Option<FailedStep>,
+}
+
+/// The migration step a run failed in.
+#[derive(Debug, Serialize)]
+pub struct FailedStep {
+    /// `up` or `down`.
+    pub direction: &'static str,
+    /// Its version.
+    pub version: Option<String>,
+    /// Its directory name.
+    pub name: String,
+    /// `up.sql` or `down.sql`.
+    pub file: &'static str,
+    /// Where in the file PostgreSQL located the error, when it did.
+    pub line: Option<usize>,
+}
+
+impl FailedRun {
+    /// The detail of `error`, after the steps `done` of a run on `set`.
+    pub fn new(database: &str, set: &MigrationSet, done: &[StepReport], error: &Error) -> Self {
+        let failed = match error {
+            Error::MigrationFailed {
+                dir, file, line, ..
+            } => Some(FailedStep {
+                direction: if *file == "down.sql" { "down" } else { "up" },
+                version: set
+                    .all()
+                    .iter()
+                    .find(|m| &m.dir_name == dir)
+                    .map(|m| m.version.clone()),
+                name: dir.clone(),
+                file,
+                line: line.0,
+            }),
+            _ => None,
+        };
+        FailedRun {
+            database: database.to_string(),
+            steps: done.to_vec(),
+            failed,
+        }
+    }
+
+    /// Records it for the error document (see `json_contract`).
+    pub fn record(&self) {
+        if let Ok(serde_json::Value::Object(fields)) = serde_json::to_value(self) {
+            crate::json_contract::set_failure_detail(fields);
+        }
+    }
 }
