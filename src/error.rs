@@ -77,9 +77,10 @@ pub enum Error {
         message: String,
     },
 
-    /// The planner refused to act on this database state (exit 1).
+    /// The toolkit refused to act on this database state or these
+    /// migrations (exit 1; 2 for flags that ask for the impossible).
     #[error("{0}")]
-    Refused(String),
+    Refused(crate::refusal::Refusal),
 
     /// A query of the toolkit's own failed (exit 1).
     #[error("database error: {message}")]
@@ -143,10 +144,16 @@ impl Error {
                 missing_binaries: true,
                 ..
             } => 2,
+            Error::Refused(crate::refusal::Refusal::NotInOneTransaction { .. }) => 2,
             Error::LockTimeout { .. } => 4,
             Error::LintRefused(_) => 3,
             _ => 1,
         }
+    }
+
+    /// A refusal that has no variant of its own, by its message.
+    pub fn refused(message: String) -> Self {
+        Error::Refused(crate::refusal::Refusal::Other(message))
     }
 
     /// Wraps an I/O error with the path it concerns.

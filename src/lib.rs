@@ -26,6 +26,7 @@ pub mod migrations;
 pub mod models;
 pub mod pool;
 pub mod proof;
+pub mod refusal;
 /// The tables as `diesel print-schema` writes them. Generated, so its items
 /// carry no doc comments of their own (a test keeps it equal to what Diesel
 /// generates).

@@ -150,7 +150,7 @@ impl Context {
             ));
             return Ok(());
         }
-        Err(Error::Refused(format!(
+        Err(Error::refused(format!(
             "cannot generate {} difference(s); nothing was written:\n{}\n  fix: write those \
              changes by hand (`create NAME` gives empty files), or pass --force to write the \
              rest with these as -- TODO comments",
@@ -209,7 +209,7 @@ impl Context {
         text.push_str(
             "\n  fix: write this migration by hand (`create NAME`), and please report the case",
         );
-        Err(Error::Refused(text))
+        Err(Error::refused(text))
     }
 
     pub(super) fn report(&self, plan: &Plan, proof: &Proof, source: &str, created: &[PathBuf]) {

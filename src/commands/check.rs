@@ -6,8 +6,7 @@ use crate::output::check::CheckReport;
 use crate::output::status::{CurrentRef, MigrationRef};
 use ragchat_migrate::database::ledger;
 use ragchat_migrate::error::Result;
-use ragchat_migrate::migrations::plan::Status;
-use ragchat_migrate::migrations::source::{MigrationScript, MigrationSet};
+use ragchat_migrate::migrations::source::MigrationScript;
 use ragchat_migrate::migrations::unknown;
 use ragchat_migrate::proof::drift;
 
@@ -35,21 +34,22 @@ impl Context {
             .iter()
             .map(ToString::to_string)
             .collect();
-        let changed = changed_files(&set, &status);
-        let ok = !migrating
-            && pending.is_empty()
-            && changed.is_empty()
-            && status.unknown.is_empty()
-            && drift.is_empty();
+        let anomalies = status.anomalies(&set);
+        // The same anomalies the planner refuses to move over.
+        let ok = !migrating && status.is_clean(&set) && drift.is_empty();
         self.printer.report(&CheckReport {
             ok,
             database: db.url.masked().to_string(),
             migration_in_progress: migrating,
             current: CurrentRef::of(&set, &status),
             pending: pending.iter().map(|m| MigrationRef::of(m)).collect(),
-            changed,
-            unknown: status.unknown.iter().map(|a| a.version.clone()).collect(),
-            out_of_order: out_of_order(&set, &status),
+            changed: anomalies
+                .changed
+                .iter()
+                .map(|c| format!("{}/{}", c.dir_name, c.file))
+                .collect(),
+            unknown: anomalies.unknown,
+            out_of_order: anomalies.out_of_order,
             drift,
             lint,
             described: self.describe(&set, &status),
@@ -57,25 +57,4 @@ impl Context {
         });
         Ok(Outcome::clean_if(ok))
     }
-}
-
-/// `dir/file` of each file edited after its migration was applied.
-fn changed_files(set: &MigrationSet, status: &Status) -> Vec<String> {
-    status
-        .changed()
-        .flat_map(|s| {
-            let dir = &set.all()[s.index].dir_name;
-            s.changes.iter().map(move |c| format!("{dir}/{}", c.file))
-        })
-        .collect()
-}
-
-/// The directory names of pending migrations older than the newest applied.
-fn out_of_order(set: &MigrationSet, status: &Status) -> Vec<String> {
-    status
-        .migrations
-        .iter()
-        .filter(|s| s.out_of_order)
-        .map(|s| set.all()[s.index].dir_name.clone())
-        .collect()
 }

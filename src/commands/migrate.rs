@@ -70,8 +70,10 @@ impl Context {
             lock_timeout: self.global.lock_timeout,
             // 0 waits indefinitely: no lock_timeout is set.
             ddl_lock_timeout: (!ddl.is_zero()).then_some(ddl),
-            single_transaction,
-            plan: plan::Options { allow_out_of_order },
+            plan: plan::Options {
+                allow_out_of_order,
+                single_transaction,
+            },
         }
     }
 

@@ -86,7 +86,7 @@ impl Context {
             &plan,
             &title,
             ScriptOptions {
-                single_transaction: options.single_transaction,
+                single_transaction: options.plan.single_transaction,
                 create_ledger: start.create_ledger,
                 ddl_lock_timeout: options.ddl_lock_timeout,
             },

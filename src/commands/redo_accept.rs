@@ -95,7 +95,7 @@ fn accept_newest(conn: &mut PgConnection, set: &MigrationSet, n: usize) -> Resul
         .map(|s| set.all()[s.index].dir_name.as_str())
         .collect();
     if !older.is_empty() {
-        return Err(Error::Refused(format!(
+        return Err(Error::refused(format!(
             "refusing to redo --accept: {} edited, but redo --accept re-runs only the newest \
              {n} applied migration(s); an older migration's edit never reaches the database \
              this way.\n  fix: restore it (git checkout) and put the change in a new \

@@ -113,7 +113,7 @@ impl Context {
         if changes.is_empty() {
             return Ok(());
         }
-        Err(Error::Refused(format!(
+        Err(Error::refused(format!(
             "refusing to stamp: the live schema is not what those migrations produce \
              (- missing here, + only here, ~ different):\n{}\n  fix: stamp the version the \
              schema really is at, bring the schema in line, or pass --force if you are sure",

@@ -528,10 +528,10 @@ impl<'a> PendingSideRecords<'a> {
     /// Whether the changes must go out with the message of a step in
     /// `next` direction: a full batch, a re-applied version whose old record
     /// must be gone first, or records to insert before a step that deletes.
-    pub fn due_before(&self, next: crate::migrations::plan::Direction) -> bool {
+    pub fn due_before(&self, next: crate::migrations::direction::Direction) -> bool {
         self.applied.len() + self.reverted.len() >= RECORD_BATCH
-            || (next == crate::migrations::plan::Direction::Up && !self.reverted.is_empty())
-            || (next == crate::migrations::plan::Direction::Down && !self.applied.is_empty())
+            || (next == crate::migrations::direction::Direction::Up && !self.reverted.is_empty())
+            || (next == crate::migrations::direction::Direction::Down && !self.applied.is_empty())
     }
 
     /// The SQL that writes every waiting change (deletions first); empty

@@ -191,7 +191,7 @@ impl Located {
     pub fn require_writable(&self) -> Result<()> {
         let (diesel, side) = (self.tables.diesel(), self.tables.side());
         if self.read_only {
-            return Err(Error::Refused(format!(
+            return Err(Error::refused(format!(
                 "the session is read-only (transaction_read_only = on), so the migration \
                  ledger {diesel} cannot be written; nothing was run.\n  fix: connect to the \
                  primary server as a role that may write (default_transaction_read_only may \
@@ -201,7 +201,7 @@ impl Located {
             )));
         }
         if !self.may_write {
-            return Err(Error::Refused(format!(
+            return Err(Error::refused(format!(
                 "role {role} may not write the migration ledger ({diesel}, {side}: it needs \
                  SELECT, INSERT and DELETE); nothing was run.\n  fix: `GRANT SELECT, INSERT, \
                  DELETE ON {diesel}, {side} TO {role}`, or run as the tables' owner",
@@ -211,7 +211,7 @@ impl Located {
         if (!self.diesel || !self.side) && !self.may_create {
             let name = self.tables.schema().unwrap_or_default();
             let schema = quote_ident(name);
-            return Err(Error::Refused(format!(
+            return Err(Error::refused(format!(
                 "role {role} may not create the migration ledger in schema {schema} \
                  (permission denied for schema {name}); nothing was run.\n  fix: `GRANT CREATE \
                  ON SCHEMA {schema} TO {role}`, or run the first upgrade as the schema's owner",
@@ -245,7 +245,7 @@ pub fn step_error(step: &str, error: Error) -> Error {
 }
 
 fn no_schema(search_path: &str) -> Error {
-    Error::Refused(format!(
+    Error::refused(format!(
         "the search_path ({search_path}) names no schema that exists, so there is no \
          schema to find or create the migration ledger in; nothing was run.\n  fix: create \
          the schema (CREATE SCHEMA ...), or correct the search_path of the role, the \
@@ -258,7 +258,7 @@ fn two_ledgers(schemas: &[String], search_path: &str) -> Error {
         .iter()
         .map(|s| format!("{}.{DIESEL_TABLE}", quote_ident(s)))
         .collect();
-    Error::Refused(format!(
+    Error::refused(format!(
         "two migration ledgers are visible on the search_path ({search_path}): {}; the \
          toolkit cannot tell which one records this database, so nothing was run.\n  fix: \
          keep the ledger that matches the schema and drop the other (with its {SIDE_TABLE}), \
@@ -334,7 +334,7 @@ fn layout_upgrade_failed(located: &Located, error: diesel::result::Error) -> Err
             error,
         );
     }
-    Error::Refused(format!(
+    Error::refused(format!(
         "the ledger table {side} has the layout of an older ragchat-migrate (no diesel_run_on \
          column), and role {role} may not upgrade it: {}; nothing was run.\n  fix: run \
          `ragchat-migrate upgrade` once as the table's owner ({owner}), or `ALTER TABLE {side} \
@@ -370,7 +370,7 @@ pub fn refuse_duplicates<'a>(
         return Ok(());
     };
     let diesel = tables.diesel();
-    Err(Error::Refused(format!(
+    Err(Error::refused(format!(
         "the migration ledger {diesel} holds version {version} {n} times (the table lacks \
          its primary key), so it cannot be trusted; nothing was run.\n  fix: delete the extra \
          rows (`DELETE FROM {diesel} a USING {diesel} b WHERE a.version = b.version AND \

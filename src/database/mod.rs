@@ -1,11 +1,16 @@
 //! The database side: the ledger (Diesel's `__diesel_schema_migrations`
-//! plus the toolkit's side table), the migration lock, the migrator that
-//! runs a plan live, the offline `--sql` script, and PostgreSQL error text.
+//! plus the toolkit's side table), the migration lock, the renderer from a
+//! plan to messages, the migrator that sends them live, the offline `--sql`
+//! script that prints them, and PostgreSQL error text.
 
+mod execute;
 pub mod ledger;
 pub mod ledger_schema;
 pub mod lock;
+pub mod messages;
 pub mod migrator;
+pub mod observer;
 pub mod pg_error;
 pub mod progress_hook;
 pub mod script;
+mod step_failure;

@@ -35,12 +35,3 @@ pub fn emit(event: Event) {
         }
     }
 }
-
-/// An observer that reports each finished step as [`Event::Step`].
-pub struct StepReporter;
-
-impl crate::database::migrator::Observer for StepReporter {
-    fn step_done(&mut self, _report: &crate::database::migrator::StepReport) {
-        emit(Event::Step);
-    }
-}

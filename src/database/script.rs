@@ -3,9 +3,11 @@
 //! the schema and ledger that running the command would.
 
 use crate::database::ledger::{self, LedgerTables, RecordedBy};
-use crate::database::migrator::step_sql;
-use crate::migrations::plan::{Direction, Plan, StampPlan};
-use crate::migrations::sql_text;
+use crate::database::messages::{
+    self, LedgerWrites, Message, PreludePlacement, Purpose, RenderOptions,
+};
+use crate::migrations::names;
+use crate::migrations::plan::{Plan, StampPlan};
 
 /// How the script is framed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -18,63 +20,59 @@ pub struct ScriptOptions {
     pub ddl_lock_timeout: Option<std::time::Duration>,
 }
 
-/// The script for a migration plan.
+/// The script for a migration plan: the messages a live run sends, each
+/// step's full ledger record with it (nothing is timed), the ledger's
+/// preparation alone first.
 pub fn render_plan(plan: &Plan, title: &str, options: ScriptOptions) -> String {
-    let mut out = header(title);
-    let lock_timeout = format!(
-        "SET LOCAL lock_timeout = {};\n",
-        crate::database::migrator::lock_timeout_value(options.ddl_lock_timeout)
-    );
-    if options.single_transaction {
-        out.push_str("BEGIN;\n");
-        out.push_str(&lock_timeout);
-        out.push('\n');
-    }
     // Bare table names: the script finds the ledger where psql's session
     // does, as diesel_cli would.
     let tables = LedgerTables::unqualified();
-    if options.create_ledger {
-        out.push_str(&ledger::create_ledger_sql(&tables));
+    let prelude = if options.create_ledger {
+        ledger::create_ledger_sql(&tables)
     } else {
-        out.push_str(&ledger::purge_orphans_sql(&tables));
-    }
-    out.push('\n');
-    for step in &plan.steps {
-        let m = step.migration;
-        let direction = match step.direction {
-            Direction::Up => "up.sql",
-            Direction::Down => "down.sql",
-        };
-        out.push_str(&format!(
-            "-- {} ({direction})\n",
-            crate::migrations::names::shown(&m.dir_name)
-        ));
-        let (sql, ledger_sql) = step_sql(&tables, step, "NULL");
-        let own_transaction = !options.single_transaction && m.run_in_transaction;
-        if own_transaction {
-            out.push_str("BEGIN;\n");
-            out.push_str(&lock_timeout);
+        ledger::purge_orphans_sql(&tables)
+    };
+    let render = RenderOptions {
+        single_transaction: options.single_transaction,
+        ddl_lock_timeout: options.ddl_lock_timeout,
+        tables: &tables,
+        ledger_writes: LedgerWrites::PerStep,
+        prelude: &prelude,
+        prelude_placement: PreludePlacement::Alone,
+    };
+    let mut out = header(title);
+    let mut commented = None;
+    for message in messages::render(plan, &render) {
+        if let Some(index) = message.step().filter(|&i| commented != Some(i)) {
+            let step = &plan.steps[index];
+            out.push_str(&format!(
+                "-- {} ({})\n",
+                names::shown(&step.migration.dir_name),
+                step.direction.file()
+            ));
+            commented = Some(index);
         }
-        if m.run_in_transaction {
-            out.push_str(sql.trim_end());
-            out.push_str("\n;\n");
-        } else {
-            // Statement by statement, exactly as a live run sends them.
-            out.push_str(&sql_text::render(&sql_text::parse(sql).statements));
-        }
-        if !options.single_transaction && !m.run_in_transaction {
-            out.push_str("BEGIN;\n");
-        }
-        out.push_str(&ledger_sql);
-        if !options.single_transaction {
-            out.push_str("COMMIT;\n");
-        }
-        out.push('\n');
-    }
-    if options.single_transaction {
-        out.push_str("COMMIT;\n");
+        print_message(&mut out, &message);
     }
     out
+}
+
+/// A message as psql reads it: a statement sent alone needs its `;`; the
+/// others end with one, and a blank line follows all but the last.
+fn print_message(out: &mut String, message: &Message) {
+    // Offline, each step writes its own records: there are no side-record
+    // batches to fill in.
+    out.push_str(&message.text(|_| String::new()));
+    if matches!(message.purpose, Purpose::Statement { .. }) {
+        out.push_str(";\n");
+        return;
+    }
+    if !out.ends_with('\n') {
+        out.push('\n');
+    }
+    if message.purpose != Purpose::Commit {
+        out.push('\n');
+    }
 }
 
 /// The script for `stamp`: ledger writes only, to `tables` (bare names

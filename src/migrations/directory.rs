@@ -194,7 +194,7 @@ impl<DB: Backend> MigrationSource<DB> for MigrationDirectory {
             let run_in_transaction = match &files.metadata_toml {
                 None => true,
                 Some(text) => {
-                    crate::migrations::source::parse_metadata(text).map_err(|reason| {
+                    crate::migrations::metadata::run_in_transaction(text).map_err(|reason| {
                         invalid(
                             self.root
                                 .join(&files.dir_name)

@@ -5,10 +5,10 @@
 
 use crate::error::{Error, Result};
 use crate::migrations::directory::{diesel_version, MigrationDirectory, MigrationFiles};
+use crate::migrations::metadata;
 use diesel::migration::MigrationSource;
 use diesel::pg::Pg;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations};
-use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use std::path::PathBuf;
 
@@ -261,7 +261,7 @@ fn script_from_files(files: MigrationFiles, location: &str) -> Result<MigrationS
     }
     let run_in_transaction = match &files.metadata_toml {
         None => true,
-        Some(text) => parse_metadata(text)
+        Some(text) => metadata::run_in_transaction(text)
             .map_err(|reason| invalid(format!("{here}/metadata.toml"), reason))?,
     };
     let up_sha256 = sha256_hex(&up_sql);
@@ -275,44 +275,6 @@ fn script_from_files(files: MigrationFiles, location: &str) -> Result<MigrationS
         up_sha256,
         down_sha256,
     })
-}
-
-/// `metadata.toml` as Diesel reads it. Diesel falls back silently to the
-/// default (a transaction) when the file is not valid TOML or the key has
-/// the wrong type; we refuse instead, because the author meant something
-/// and a silent transaction breaks `CREATE INDEX CONCURRENTLY`. A valid file
-/// means what it means to Diesel: a present file without the key means
-/// `false` (serde's default for `bool`), and other keys are ignored, as
-/// Diesel ignores them (tools keep their own settings there), except a key
-/// that looks like a misspelt `run_in_transaction`.
-#[derive(Deserialize)]
-struct Metadata {
-    #[serde(default)]
-    run_in_transaction: bool,
-    #[serde(flatten)]
-    other: std::collections::BTreeMap<String, toml::Value>,
-}
-
-pub(crate) fn parse_metadata(text: &str) -> std::result::Result<bool, String> {
-    let fix = "fix: the only setting is `run_in_transaction = false` (or true)";
-    let metadata =
-        toml::from_str::<Metadata>(text).map_err(|e| format!("{}; {fix}", e.message()))?;
-    if let Some(key) = metadata.other.keys().find(|k| misspelt_setting(k)) {
-        return Err(format!(
-            "unknown key `{key}` (Diesel would ignore it and run in a transaction); {fix}"
-        ));
-    }
-    Ok(metadata.run_in_transaction)
-}
-
-/// A key that is `run_in_transaction` with a typo, other case or separators.
-fn misspelt_setting(key: &str) -> bool {
-    let folded: String = key
-        .chars()
-        .filter(char::is_ascii_alphanumeric)
-        .map(|c| c.to_ascii_lowercase())
-        .collect();
-    folded.contains("transact") || folded.starts_with("runin") || folded.contains("intrans")
 }
 
 /// Hex-encoded SHA-256 of a text.
@@ -374,23 +336,6 @@ mod tests {
         assert_eq!(set.all()[0].label(), "initial_schema");
         assert!(set.all()[0].down_sql.is_some());
         assert_eq!(set.all()[0].up_sha256.len(), 64);
-    }
-
-    #[test]
-    fn metadata_follows_diesel_semantics_but_rejects_garbage() {
-        assert_eq!(parse_metadata("run_in_transaction = false"), Ok(false));
-        assert_eq!(parse_metadata("run_in_transaction = true"), Ok(true));
-        assert_eq!(parse_metadata(""), Ok(false));
-        assert!(parse_metadata("run_in_transaction = 'no'").is_err());
-        assert!(parse_metadata("run_in_transactoin = false").is_err());
-        assert!(parse_metadata("[[[").is_err());
-        assert!(parse_metadata("Run-In-Transaction = false").is_err());
-        // Keys Diesel ignores are ignored here too.
-        assert_eq!(
-            parse_metadata("owner = 'team-a'\nrun_in_transaction = false"),
-            Ok(false)
-        );
-        assert_eq!(parse_metadata("[tool]\nnote = 1"), Ok(false));
     }
 
     #[test]

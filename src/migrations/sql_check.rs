@@ -19,25 +19,8 @@
 //!   ledger write the migrator appends. Refused anywhere.
 
 use crate::error::{Error, Result};
-use crate::migrations::plan::{Direction, Plan};
 use crate::migrations::source::MigrationScript;
 use crate::migrations::sql_text::{self, Effect, Kind};
-
-/// Checks the file each step of `plan` runs.
-pub fn check_plan(plan: &Plan) -> Result<()> {
-    for step in &plan.steps {
-        let m = step.migration;
-        match step.direction {
-            Direction::Up => check_file(m, "up.sql", &m.up_sql)?,
-            Direction::Down => {
-                if let Some(sql) = &m.down_sql {
-                    check_file(m, "down.sql", sql)?;
-                }
-            }
-        }
-    }
-    Ok(())
-}
 
 /// Checks the `up.sql` of migrations about to be replayed.
 pub fn check_migrations(migrations: &[&MigrationScript]) -> Result<()> {
@@ -153,13 +136,7 @@ mod tests {
             assert!(refusal(sql, true).is_some(), "{sql}");
         }
         let m = migration("SELECT 1", true);
-        let err = check_plan(&Plan {
-            steps: vec![crate::migrations::plan::Step {
-                direction: Direction::Down,
-                migration: &m,
-            }],
-        })
-        .unwrap_err();
+        let err = check_file(&m, "down.sql", m.down_sql.as_deref().unwrap()).unwrap_err();
         assert!(
             err.to_string().contains("down.sql: line 1: `BEGIN`"),
             "{err}"

@@ -59,7 +59,7 @@ pub fn adopt(
 ) -> Result<Adoption> {
     let (ledger, located) = ledger::read_located(conn)?;
     if !ledger.applied.is_empty() {
-        return Err(Error::Refused(format!(
+        return Err(Error::refused(format!(
             "nothing to adopt: the ledger already records {} migration(s); see `history`",
             ledger.applied.len()
         )));
@@ -70,7 +70,7 @@ pub fn adopt(
         .find(|(rev, _)| *rev == revision)
         .map(|(_, v)| *v)
         .ok_or_else(|| {
-            Error::Refused(format!(
+            Error::refused(format!(
                 "alembic_version holds revision {revision:?}, which this tool does not know \
                  (it knows {}).\n  fix: upgrade the database with the Python system to a known \
                  revision first, or use a newer ragchat-migrate",
@@ -82,7 +82,7 @@ pub fn adopt(
             ))
         })?;
     let index = set.index_of(version).ok_or_else(|| {
-        Error::Refused(format!("Alembic revision {revision} is migration {version}, which these migrations do not contain"))
+        Error::refused(format!("Alembic revision {revision} is migration {version}, which these migrations do not contain"))
     })?;
     let migrations: Vec<&MigrationScript> = set.all()[..=index].iter().collect();
 
@@ -102,7 +102,7 @@ pub fn adopt(
         c.op == ChangeOp::Removed && matches!(c.kind, Kind::Function | Kind::Trigger)
     });
     if !mismatches.is_empty() {
-        return Err(Error::Refused(format!(
+        return Err(Error::refused(format!(
             "refusing to adopt: the live schema differs from what revision {revision} \
              ({}) produces (- missing here, + only here, ~ different):\n{}\n  fix: bring the \
              schema in line (or find out who changed it), then run adopt again; nothing was \
@@ -171,7 +171,7 @@ pub fn adopt(
         if leftover.is_empty() {
             return Ok(());
         }
-        Err(Error::Refused(format!(
+        Err(Error::refused(format!(
             "adopt rolled back: after creating the missing functions and triggers the \
              schema still differs:\n{}",
             leftover
@@ -194,7 +194,7 @@ fn alembic_revision(conn: &mut PgConnection) -> Result<String> {
         diesel::sql_query("SELECT coalesce(to_regclass('alembic_version')::text, '') AS v")
             .load(conn)?;
     if present.first().is_none_or(|l| l.v.is_empty()) {
-        return Err(Error::Refused(
+        return Err(Error::refused(
             "there is no alembic_version table: this database was not migrated by the Python \
              system.\n  fix: if its schema matches a migration, record that with `stamp \
              <version>` (it checks the schema first); an empty database just needs `upgrade`"
@@ -205,12 +205,12 @@ fn alembic_revision(conn: &mut PgConnection) -> Result<String> {
         diesel::sql_query("SELECT version_num::text AS v FROM alembic_version").load(conn)?;
     match rows.as_slice() {
         [one] => Ok(one.v.clone()),
-        [] => Err(Error::Refused(
+        [] => Err(Error::refused(
             "alembic_version is empty: Alembic recorded no revision.\n  fix: if the schema is \
              complete, `stamp head` checks and records it; otherwise `upgrade`"
                 .into(),
         )),
-        many => Err(Error::Refused(format!(
+        many => Err(Error::refused(format!(
             "alembic_version holds several revisions ({}): the Python system left multiple \
              heads.\n  fix: merge them with Alembic first",
             many.iter()

@@ -60,7 +60,7 @@ impl ScratchDb {
             }),
             Err(e) if crate::database::pg_error::is_permission_denied(&e) => {
                 let session = LocalCluster::locate()?.use_for_command().map_err(|local| {
-                    Error::Refused(format!(
+                    Error::refused(format!(
                         "the role of {target} may not create the scratch database this check \
                          needs, and the local cluster is not available either ({local}).\n  \
                          fix: grant CREATEDB to the role, or install the PostgreSQL server \
