@@ -35,6 +35,7 @@ pub mod schema;
 pub mod server;
 
 pub use error::{Error, Result};
+pub use refusal::Refusal;
 pub use migrations::source::{MigrationSet, Source, MIGRATIONS};
 
 /// Applies every pending embedded migration on `conn`, under the migration
