@@ -35,8 +35,8 @@ pub mod schema;
 pub mod server;
 
 pub use error::{Error, Result};
-pub use refusal::Refusal;
 pub use migrations::source::{MigrationSet, Source, MIGRATIONS};
+pub use refusal::Refusal;
 
 /// Applies every pending embedded migration on `conn`, under the migration
 /// lock and with the toolkit's safety checks. Returns the steps that ran.
