@@ -3,7 +3,9 @@
 //! at hand, and clap's own messages coloured as `--color` says.
 
 use crate::cli::Cli;
+use crate::outcome::{exit_code, Outcome};
 use clap::CommandFactory;
+use ragchat_migrate::error::{Error, Result};
 
 /// Global options that do nothing for a command, by subcommand. Hidden from
 /// that command's help (still accepted, so scripts that pass them keep
@@ -89,19 +91,22 @@ fn hide(mut cmd: clap::Command, ids: &[&str]) -> clap::Command {
     cmd
 }
 
-/// Ends the process on a command line clap refused (or `--help`,
-/// `--version`). Under `--format json` a refused command line also prints
-/// the contract's error document, so a script reading stdout gets one.
-pub fn exit_on_usage_error(error: &clap::Error, args: &[String]) -> ! {
+/// Reports a command line clap refused (or `--help`, `--version`) as clap
+/// does, and returns how the run ended. Under `--format json` a refused
+/// command line also prints the contract's error document, so a script
+/// reading stdout gets one.
+pub fn report_usage_error(error: &clap::Error, args: &[String]) -> Result<Outcome> {
     use clap::error::ErrorKind;
-    let informational = matches!(
-        error.kind(),
-        ErrorKind::DisplayHelp
-            | ErrorKind::DisplayVersion
-            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
-    );
+    let _ = error.print();
+    // Help and version go to stdout and succeed.
+    if !error.use_stderr() {
+        return Ok(Outcome::Success);
+    }
+    let rendered = error.render().to_string();
+    let message = rendered.trim().trim_start_matches("error: ");
+    let failure = Err(Error::Usage(message.to_string()));
+    let informational = error.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand;
     if !informational && option_value(args, "--format").as_deref() == Some("json") {
-        let _ = error.print();
         let names: Vec<String> = Cli::command()
             .get_subcommands()
             .map(|s| s.get_name().to_string())
@@ -111,16 +116,13 @@ pub fn exit_on_usage_error(error: &clap::Error, args: &[String]) -> ! {
             .skip(1)
             .find(|a| names.contains(a))
             .map_or("", String::as_str);
-        let message = error.render().to_string();
-        let message = message.trim().trim_start_matches("error: ");
         let doc = crate::json_contract::finish(
             command,
-            &crate::json_contract::error_document(message, 2),
+            &crate::json_contract::error_document(message, exit_code(&failure)),
         );
         crate::pipe::stdout(format!("{doc:#}\n").as_bytes());
-        std::process::exit(2);
     }
-    error.exit()
+    failure
 }
 
 /// The value of `--name VALUE` or `--name=VALUE`, the last one given.

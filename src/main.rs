@@ -25,10 +25,13 @@ fn main() -> ExitCode {
         .iter()
         .map(|a| a.to_string_lossy().into_owned())
         .collect();
-    let cli = help::command(&text)
+    let parsed = help::command(&text)
         .try_get_matches_from(&args)
-        .and_then(|m| cli::Cli::from_arg_matches(&m))
-        .unwrap_or_else(|e| help::exit_on_usage_error(&e, &text));
+        .and_then(|m| cli::Cli::from_arg_matches(&m));
+    let cli = match parsed {
+        Ok(cli) => cli,
+        Err(e) => return ExitCode::from(outcome::exit_code(&help::report_usage_error(&e, &text))),
+    };
     let mut printer = output::Printer::new(&cli.global);
     printer.command = json_contract::command_name(&cli.command);
     progress::install_scratch_bar(&printer);
