@@ -9,7 +9,6 @@
 //! files, as for another tool's versions, and purges the stale ones.
 
 use crate::database::ledger::{PendingRecord, PendingSideRecords};
-use crate::database::ledger_schema;
 use crate::database::messages::{self, Message, Purpose, RenderOptions};
 use crate::database::observer::{Observer, StepReport};
 use crate::database::pg_error;
@@ -123,12 +122,12 @@ impl Run<'_, '_> {
                     "preparing the migration ledger ({})",
                     self.options.tables.diesel()
                 );
-                return ledger_schema::step_failed(&what, error);
+                return pg_error::step_failed(&what, error);
             }
-            Purpose::SideRecords => return ledger_schema::step_failed(RECORDING, error),
+            Purpose::SideRecords => return pg_error::step_failed(RECORDING, error),
             Purpose::Commit => {
                 let _ = conn.batch_execute("ROLLBACK");
-                return ledger_schema::step_failed(RECORDING, error);
+                return pg_error::step_failed(RECORDING, error);
             }
             Purpose::Prelude => Error::from(error),
             Purpose::Migration(index) => {

@@ -6,10 +6,10 @@
 
 use crate::database::execute::execute;
 use crate::database::ledger::{self, LedgerTables};
-use crate::database::ledger_schema;
 use crate::database::lock;
 use crate::database::messages::{LedgerWrites, PreludePlacement, RenderOptions};
 pub use crate::database::observer::{Observer, Silent, StepReport};
+use crate::database::pg_error;
 use crate::database::progress_hook;
 use crate::error::{Error, Result};
 use crate::migrations::direction::Direction;
@@ -100,7 +100,7 @@ pub fn run_and_report(
             // gets its no-op upgrade.
             let adopt = ledger::adopt_unrecorded_sql(&ledger, |v| set.by_version(v));
             if !adopt.is_empty() && located.require_writable().is_ok() {
-                let _ = ledger_schema::prepare(conn, &located, &adopt);
+                let _ = ledger::prepare(conn, &located, &adopt);
             }
             return Ok(RunOutcome {
                 steps: Vec::new(),
@@ -117,10 +117,10 @@ pub fn run_and_report(
         // transaction, the ledger's creation too (a failure leaves nothing).
         let mut prelude = WATCH_FOR_CLIENT_DEATH_SQL.to_string();
         if options.plan.single_transaction {
-            ledger_schema::upgrade_layout(conn, &located)?;
-            prelude.push_str(&ledger_schema::prepare_sql(&located, &adopt));
+            ledger::upgrade_layout(conn, &located)?;
+            prelude.push_str(&ledger::prepare_sql(&located, &adopt));
         } else {
-            ledger_schema::prepare(conn, &located, &adopt)?;
+            ledger::prepare(conn, &located, &adopt)?;
         }
         let render = options.render(&ledger.tables, &prelude);
         let steps = execute(conn, &plan, &render, observer)?;
@@ -159,7 +159,7 @@ pub fn apply_exactly(
             let (ledger, located) = ledger::read_located(conn)?;
             located.require_writable()?;
             let adopt = ledger::adopt_unrecorded_sql(&ledger, |v| set.by_version(v));
-            ledger_schema::prepare(conn, &located, &adopt)?;
+            ledger::prepare(conn, &located, &adopt)?;
             let plan = Plan::up(migrations);
             execute(conn, &plan, &options.render(&ledger.tables, ""), observer)
         },
@@ -204,7 +204,7 @@ pub fn with_lock<T>(
     body: impl FnOnce(&mut PgConnection, &mut dyn Observer) -> Result<T>,
 ) -> Result<T> {
     lock::acquire(conn, timeout, &mut |pid| observer.waiting_for_lock(pid))
-        .map_err(|e| ledger_schema::step_error("taking the migration lock", e))?;
+        .map_err(|e| pg_error::step_error("taking the migration lock", e))?;
     let result = body(conn, observer);
     if result.is_err() {
         // A failure may have left a transaction open and aborted, in which

@@ -5,7 +5,6 @@
 
 mod execute;
 pub mod ledger;
-pub mod ledger_schema;
 pub mod lock;
 pub mod messages;
 pub mod migrator;

@@ -162,6 +162,25 @@ pub fn describe_own(error: &DieselError) -> String {
     )
 }
 
+/// An error of one of the toolkit's own steps (not a migration's SQL).
+pub fn step_failed(step: &str, error: diesel::result::Error) -> Error {
+    Error::Database {
+        message: format!("{step} failed: {}", describe_own(&error)),
+        source: Some(error),
+    }
+}
+
+/// [`step_failed`] for an error already converted.
+pub fn step_error(step: &str, error: Error) -> Error {
+    match error {
+        Error::Database { message, source } if !message.contains(" failed: ") => Error::Database {
+            message: format!("{step} failed: {message}"),
+            source,
+        },
+        other => other,
+    }
+}
+
 /// Why libpq could not open a session, told apart by its message (a
 /// connection error reaches us as text only, without a SQLSTATE).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -210,8 +229,8 @@ pub fn concerns_ledger(error: &DieselError) -> bool {
         return false;
     };
     let names = [
-        crate::database::ledger_schema::DIESEL_TABLE,
-        crate::database::ledger_schema::SIDE_TABLE,
+        crate::database::ledger::tables::DIESEL_TABLE,
+        crate::database::ledger::tables::SIDE_TABLE,
     ];
     let in_text = |t: &str| names.iter().any(|n| t.contains(n));
     in_text(info.message())

@@ -3,7 +3,6 @@
 //! ledger write that went with it; and the INVALID index a failed
 //! `CREATE INDEX CONCURRENTLY` leaves behind.
 
-use crate::database::ledger_schema;
 use crate::database::pg_error;
 use crate::error::{Error, SqlLine};
 use crate::migrations::blame;
@@ -41,7 +40,7 @@ pub fn invalid_index_note(conn: &mut PgConnection) -> String {
 
 /// An error of the ledger writes that go with a step's SQL.
 pub fn ledger_write_failed(step: &Step, error: diesel::result::Error) -> Error {
-    ledger_schema::step_failed(
+    pg_error::step_failed(
         &format!(
             "recording {} {} in the migration ledger (the migration's own SQL had run)",
             step.migration.dir_name,

@@ -4,7 +4,7 @@
 //! database), and the schema the ledger lives in, which exists before the
 //! first migration runs (the ledger is created there).
 
-use crate::database::ledger_schema::{self, quote_ident};
+use crate::database::ledger::{self, quote_ident};
 use crate::error::Result;
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
@@ -31,7 +31,7 @@ pub fn of(conn: &mut PgConnection) -> Result<Shape> {
     let setting: Setting =
         diesel::sql_query("SELECT current_setting('search_path') AS search_path")
             .get_result(conn)?;
-    let located = ledger_schema::locate(conn, "true")?;
+    let located = ledger::locate(conn, "true")?;
     Ok(Shape {
         search_path: setting.search_path,
         ledger_schema: located.tables.schema().map(str::to_string),
