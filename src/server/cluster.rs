@@ -1,6 +1,6 @@
 //! Running a PostgreSQL server of our own: finding the server binaries,
-//! `initdb`, starting and stopping. Used by the test harness (a throwaway
-//! cluster per test binary) and by the embedded default database.
+//! `initdb`, starting and stopping. Used by the throwaway cluster of the
+//! tests ([`super::throwaway`]) and by the embedded default database.
 //!
 //! PostgreSQL refuses to run as root; when we are root, the server runs as
 //! the `postgres` OS user and owns its data directory.

@@ -4,3 +4,4 @@
 pub mod cluster;
 pub mod dev;
 pub mod dev_home;
+pub mod throwaway;
