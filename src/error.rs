@@ -75,6 +75,9 @@ pub enum Error {
         line: SqlLine,
         /// PostgreSQL's message (with detail and hint).
         message: String,
+        /// Diesel's error, as the server sent it.
+        #[source]
+        source: diesel::result::Error,
     },
 
     /// The toolkit refused to act on this database state or these

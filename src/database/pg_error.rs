@@ -75,6 +75,12 @@ pub fn server_message(error: &DieselError) -> Option<&str> {
     }
 }
 
+/// True when `lock_timeout` cancelled the statement (55P03
+/// lock_not_available): another session held a lock it waited for.
+pub fn is_lock_timeout(error: &DieselError) -> bool {
+    describe(error).contains("lock timeout")
+}
+
 /// True when the role lacks a privilege the statement needs (42501
 /// insufficient_privilege, e.g. `CREATE DATABASE` without CREATEDB).
 pub fn is_permission_denied(error: &DieselError) -> bool {

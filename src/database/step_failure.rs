@@ -72,7 +72,7 @@ pub fn migration_failed(
              cancelled the migration's SQL; fix: raise or reset it for the migration role",
         );
     }
-    if message.contains("lock timeout") {
+    if pg_error::is_lock_timeout(&error) {
         message.push_str(
             "\n  the migration waited longer than --ddl-lock-timeout for a lock that \
              another session holds (a long query or transaction on the same table); \
@@ -88,5 +88,6 @@ pub fn migration_failed(
         file: step.direction.file(),
         line: SqlLine(line),
         message,
+        source: error,
     }
 }
