@@ -253,7 +253,8 @@ pub struct HistoryArgs {
 #[derive(Debug, Args)]
 pub struct ShowArgs {
     /// head, current, a version (or unique prefix) or a directory name.
-    pub target: String,
+    #[arg(value_parser = show_target)]
+    pub target: ShowTarget,
     /// Also print down.sql.
     #[arg(long)]
     pub down: bool,
@@ -307,8 +308,8 @@ pub struct VerifyArgs {
     pub keep: bool,
     /// Check only the migrations after TARGET, on a scratch database
     /// first brought to TARGET (CI: verify what a branch adds).
-    #[arg(long, value_name = "TARGET")]
-    pub from: Option<String>,
+    #[arg(long, value_name = "TARGET", value_parser = verify_from)]
+    pub from: Option<VerifyFrom>,
 }
 
 /// `create --autogenerate` and its options.
@@ -408,4 +409,58 @@ fn target_arg(text: &str) -> Result<TargetArg, String> {
     text.parse()
         .map(TargetArg::Single)
         .map_err(|e: ragchat_migrate::Error| e.to_string())
+}
+
+/// `show`'s TARGET: one migration.
+#[derive(Debug, Clone)]
+pub enum ShowTarget {
+    /// The newest migration.
+    Head,
+    /// The newest applied one (read from the database).
+    Current,
+    /// A version, a unique prefix of one, or a directory name.
+    Revision(String),
+}
+
+fn show_target(text: &str) -> Result<ShowTarget, String> {
+    if text.trim() == "current" {
+        return Ok(ShowTarget::Current);
+    }
+    match text
+        .parse()
+        .map_err(|e: ragchat_migrate::Error| e.to_string())?
+    {
+        Target::Head => Ok(ShowTarget::Head),
+        Target::Revision(r) => Ok(ShowTarget::Revision(r)),
+        other => Err(format!(
+            "show takes one migration, not `{other}`; fix: give head, current, a version (or \
+             unique prefix) or a directory name"
+        )),
+    }
+}
+
+/// `verify --from TARGET`: as typed (for the report), and parsed.
+#[derive(Debug, Clone)]
+pub struct VerifyFrom {
+    /// As typed.
+    pub text: String,
+    /// base, head or a revision.
+    pub target: Target,
+}
+
+fn verify_from(text: &str) -> Result<VerifyFrom, String> {
+    let target: Target = text
+        .parse()
+        .map_err(|e: ragchat_migrate::Error| e.to_string())?;
+    if let Target::Relative(_) = target {
+        return Err(
+            "a relative target has no meaning here; fix: give a version, a directory \
+                    name, base or head"
+                .to_string(),
+        );
+    }
+    Ok(VerifyFrom {
+        text: text.to_string(),
+        target,
+    })
 }

@@ -4,6 +4,7 @@
 //! SQL.
 
 use super::context::{Context, Observed};
+use crate::cli::ShowTarget;
 use crate::outcome::Outcome;
 use crate::output::show::{AppliedState, ShowReport};
 use ragchat_migrate::config::database_choice::Choice;
@@ -11,33 +12,30 @@ use ragchat_migrate::database::ledger;
 use ragchat_migrate::error::{Error, Result};
 use ragchat_migrate::migrations::plan::Status;
 use ragchat_migrate::migrations::source::{MigrationSet, Source};
-use ragchat_migrate::migrations::target::{resolve_revision, Target};
+use ragchat_migrate::migrations::target::resolve_revision;
 use ragchat_migrate::server::dev::LocalCluster;
 
 impl Context {
     /// `show TARGET [--down]`: resolve the target (`current` reads the
     /// ledger), then show the migration.
-    pub(super) fn show(&self, target: &str, down: bool) -> Result<Outcome> {
+    pub(super) fn show(&self, target: &ShowTarget, down: bool) -> Result<Outcome> {
         let set = self.load_set()?;
-        if target.trim() == "current" {
-            let Observed { status, .. } = self.observe(ledger::Detail::Versions)?;
-            let index = status.current().ok_or_else(|| {
-                Error::Usage("nothing is applied (base), so there is no current migration to show; fix: give head or a version".into())
-            })?;
-            return self.show_index(&set, index, down);
-        }
-        let index = match target.parse::<Target>()? {
-            Target::Head => set
+        let index = match target {
+            ShowTarget::Current => {
+                let Observed { status, .. } = self.observe(ledger::Detail::Versions)?;
+                status.current().ok_or_else(|| {
+                    Error::Usage(
+                        "nothing is applied (base), so there is no current migration to show; \
+                         fix: give head or a version"
+                            .into(),
+                    )
+                })?
+            }
+            ShowTarget::Head => set
                 .len()
                 .checked_sub(1)
                 .ok_or_else(|| Error::Usage("there are no migrations to show".into()))?,
-            Target::Revision(r) => resolve_revision(&set, &r)?,
-            other => {
-                return Err(Error::Usage(format!(
-                    "show takes one migration, not `{other}`; fix: give head, current, a \
-                     version (or unique prefix) or a directory name"
-                )))
-            }
+            ShowTarget::Revision(r) => resolve_revision(&set, r)?,
         };
         self.show_index(&set, index, down)
     }

@@ -1,6 +1,7 @@
 //! `verify`: every migration proven reversible on a scratch database.
 
 use super::context::Context;
+use crate::cli::VerifyFrom;
 use crate::outcome::Outcome;
 use crate::output::verify::{print_verdict, VerifyReport};
 use ragchat_migrate::error::Error;
@@ -13,7 +14,7 @@ use ragchat_migrate::proof::verify;
 impl Context {
     /// `verify [--from TARGET] [--keep]`: apply, revert and re-apply each
     /// migration on scratch databases, a verdict a line, then the table.
-    pub(super) fn verify(&self, keep: bool, from: Option<&str>) -> Result<Outcome> {
+    pub(super) fn verify(&self, keep: bool, from: Option<&VerifyFrom>) -> Result<Outcome> {
         let set = self.load_set()?;
         let start = start_index(&set, from)?;
         let mut db = self.connect()?;
@@ -53,7 +54,7 @@ impl Context {
             database: db.url.masked().to_string(),
             scratch_database: scratch.name().to_string(),
             kept: keep,
-            from: from.map(str::to_string),
+            from: from.map(|f| f.text.clone()),
             report,
         });
         Ok(Outcome::clean_if(ok))
@@ -62,17 +63,13 @@ impl Context {
 
 /// How many migrations `--from TARGET` applies before checking: those up to
 /// and including TARGET (`base`: none, `head`: all).
-fn start_index(set: &MigrationSet, from: Option<&str>) -> Result<usize> {
-    let Some(text) = from else {
-        return Ok(0);
-    };
-    match text.parse::<Target>()? {
-        Target::Base => Ok(0),
-        Target::Head => Ok(set.len()),
-        Target::Revision(r) => Ok(resolve_revision(set, &r)? + 1),
-        Target::Relative(_) => Err(Error::Usage(format!(
-            "verify --from {text}: a relative target has no meaning here; fix: give a \
-             version, a directory name, base or head"
-        ))),
+fn start_index(set: &MigrationSet, from: Option<&VerifyFrom>) -> Result<usize> {
+    match from.map(|f| &f.target) {
+        None | Some(Target::Base) => Ok(0),
+        Some(Target::Head) => Ok(set.len()),
+        Some(Target::Revision(r)) => Ok(resolve_revision(set, r)? + 1),
+        Some(Target::Relative(_)) => Err(Error::Internal(
+            "verify --from took a relative target".into(),
+        )),
     }
 }
