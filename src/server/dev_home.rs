@@ -1,4 +1,6 @@
-//! Where the local cluster can live when we run as root.
+//! Where the local cluster's state lives: `.ragchat/` in the project, the
+//! platform data directory outside one, or `RAGCHAT_DEV_DIR`; and, when we
+//! run as root, a stand-in the server's OS user can reach.
 //!
 //! As root, the server runs as the `postgres` OS user, which must be able to
 //! walk down to its data directory. A checkout in a private directory
@@ -8,6 +10,7 @@
 //! directory it would have used, so each project keeps its own cluster and
 //! finds it again on every run.
 
+use crate::error::{Error, Result};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
@@ -16,6 +19,61 @@ pub const FALLBACK_ROOT: &str = "/var/lib/ragchat-migrate";
 
 /// The file in a relocated state directory naming the directory it stands in for.
 pub const ORIGIN_FILE: &str = "project";
+
+/// The state directory to use and, when it stands in for the natural one
+/// (see [`reachable_state_dir`]), that one. `RAGCHAT_DEV_DIR` is used as given.
+pub fn state_dir() -> Result<(PathBuf, Option<PathBuf>)> {
+    let natural = natural_state_dir()?;
+    if std::env::var_os("RAGCHAT_DEV_DIR").is_some_and(|d| !d.is_empty()) {
+        return Ok((natural, None));
+    }
+    Ok(reachable_state_dir(natural))
+}
+
+/// The state directory for the current directory: `.ragchat/` in the
+/// nearest directory that has one, else in the nearest project directory
+/// (one with `migrations/`, `diesel.toml`, `Cargo.toml` or `.git`), else in
+/// the platform data directory; `RAGCHAT_DEV_DIR` overrides all of this.
+pub fn natural_state_dir() -> Result<PathBuf> {
+    if let Some(dir) = std::env::var_os("RAGCHAT_DEV_DIR").filter(|d| !d.is_empty()) {
+        return Ok(PathBuf::from(dir));
+    }
+    let cwd = std::env::current_dir().map_err(|e| Error::io(".", e))?;
+    let ancestors: Vec<&Path> = cwd.ancestors().collect();
+    if let Some(dir) = ancestors.iter().find(|d| d.join(".ragchat").is_dir()) {
+        return Ok(dir.join(".ragchat"));
+    }
+    let markers = ["migrations", "diesel.toml", "Cargo.toml", ".git"];
+    if let Some(dir) = ancestors
+        .iter()
+        .find(|d| markers.iter().any(|m| d.join(m).exists()))
+    {
+        return Ok(dir.join(".ragchat"));
+    }
+    platform_data_dir()
+}
+
+/// The platform's data directory for the tool (XDG, or macOS's).
+fn platform_data_dir() -> Result<PathBuf> {
+    if let Some(dir) = std::env::var_os("XDG_DATA_HOME").filter(|d| !d.is_empty()) {
+        return Ok(PathBuf::from(dir).join("ragchat-migrate"));
+    }
+    let home = std::env::var_os("HOME")
+        .filter(|h| !h.is_empty())
+        .ok_or_else(|| {
+            Error::Usage(
+                "no project directory and no HOME to keep the local cluster in; fix: set \
+             RAGCHAT_DEV_DIR or DATABASE_URL"
+                    .into(),
+            )
+        })?;
+    let home = PathBuf::from(home);
+    Ok(if cfg!(target_os = "macos") {
+        home.join("Library/Application Support/ragchat-migrate")
+    } else {
+        home.join(".local/share/ragchat-migrate")
+    })
+}
 
 /// `state_dir`, or a reachable stand-in for it and the reason, when running
 /// as root and the `postgres` user cannot reach it.

@@ -3,5 +3,7 @@
 
 pub mod cluster;
 pub mod dev;
+pub mod dev_cluster;
 pub mod dev_home;
+mod dev_server;
 pub mod throwaway;
