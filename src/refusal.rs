@@ -173,3 +173,50 @@ fn indented(names: &[String]) -> String {
         .collect::<Vec<_>>()
         .join("\n")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unmanaged_schema_shows_eight_relations_and_counts_all() {
+        let relations: Vec<String> = (0..10).map(|i| format!("t{i}")).collect();
+        let text = Refusal::UnmanagedSchema { relations }.to_string();
+        assert!(
+            text.starts_with(
+                "refusing to migrate: the database already has 10 table(s) or other relations \
+                 (t0, t1, t2, t3, t4, t5, t6, t7, ...) but no migration ledger"
+            ),
+            "{text}"
+        );
+        let text = Refusal::UnmanagedSchema {
+            relations: vec!["seed".into()],
+        }
+        .to_string();
+        assert!(
+            text.contains("1 table(s) or other relations (seed) but"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_changed_file_names_both_checksums_or_no_file() {
+        let text = Refusal::ChangedChecksums {
+            command: "downgrade",
+            changes: vec![ChangedFile {
+                dir_name: "2030-01-01-000000_m".into(),
+                file: "down.sql",
+                recorded: None,
+                current: Some("new".into()),
+            }],
+        }
+        .to_string();
+        assert!(
+            text.starts_with(
+                "refusing to downgrade: applied migration file(s) changed since they ran:\n  \
+                 2030-01-01-000000_m/down.sql: recorded (no file) but the file now has new\n"
+            ),
+            "{text}"
+        );
+    }
+}

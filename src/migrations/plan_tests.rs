@@ -210,3 +210,121 @@ fn stamp_records_and_forgets_to_reach_the_target() {
     assert_eq!(p.forget, vec!["20250101000002".to_string()]);
     assert!(p.record.is_empty());
 }
+
+#[test]
+fn refusals_carry_their_data() {
+    let s = set(3);
+    let st = Status::new(&s, &ledger(&s, &[0, 2], &[]));
+    let err = upgrade(&s, &st, &Target::Head, Options::default()).unwrap_err();
+    let Error::Refused(Refusal::OutOfOrder {
+        newest_applied,
+        late,
+    }) = err
+    else {
+        panic!("{err}")
+    };
+    assert_eq!(
+        (newest_applied.as_str(), late),
+        (
+            "2025-01-01-000002_m2",
+            vec!["2025-01-01-000001_m1".to_string()]
+        )
+    );
+
+    let st = Status::new(&s, &ledger(&s, &[0], &["29990101000000", "29990101000001"]));
+    let err = downgrade(&s, &st, &Target::Base).unwrap_err();
+    assert!(
+        matches!(&err, Error::Refused(Refusal::UnknownApplied { command: "downgrade", versions, .. })
+            if versions == &["29990101000000", "29990101000001"]),
+        "{err:?}"
+    );
+    let err = stamp(&s, &st, &Target::Head, false).unwrap_err();
+    assert!(
+        matches!(&err, Error::Refused(Refusal::StampOverUnknown { versions, .. }) if versions.len() == 2),
+        "{err:?}"
+    );
+
+    let mut l = ledger(&s, &[0, 1], &[]);
+    let sums = l.applied[1]
+        .record
+        .as_mut()
+        .unwrap()
+        .checksums
+        .as_mut()
+        .unwrap();
+    sums.down_sha256 = Some("old".into());
+    let st = Status::new(&s, &l);
+    let err = upgrade(&s, &st, &Target::Head, Options::default()).unwrap_err();
+    let Error::Refused(Refusal::ChangedChecksums { command, changes }) = err else {
+        panic!("{err}")
+    };
+    assert_eq!(command, "upgrade");
+    assert_eq!(
+        changes,
+        [crate::refusal::ChangedFile {
+            dir_name: "2025-01-01-000001_m1".into(),
+            file: "down.sql",
+            recorded: Some("old".into()),
+            current: Some("down1".into()),
+        }]
+    );
+}
+
+#[test]
+fn one_transaction_refuses_migrations_that_must_run_outside_one() {
+    let mut scripts: Vec<MigrationScript> = set(3).all().to_vec();
+    scripts[1].run_in_transaction = false;
+    let s = MigrationSet::from_scripts(scripts).unwrap();
+    let st = Status::new(&s, &ledger(&s, &[], &[]));
+    let single = Options {
+        single_transaction: true,
+        ..Options::default()
+    };
+    let err = for_command(&s, &st, &Command::Upgrade(Target::Head), single).unwrap_err();
+    assert_eq!(err.exit_code(), 2);
+    assert_eq!(
+        err.to_string(),
+        "--single-transaction cannot include migrations that must run outside a transaction \
+         (run_in_transaction = false): 2025-01-01-000001_m1\n  fix: drop \
+         --single-transaction, or stop before them with a target"
+    );
+    // Stopping before it, or running step by step, is planned.
+    let before = Command::Upgrade(Target::Revision("20250101000000".into()));
+    assert_eq!(
+        for_command(&s, &st, &before, single).unwrap().steps.len(),
+        1
+    );
+    let all = for_command(&s, &st, &Command::Upgrade(Target::Head), Options::default());
+    assert_eq!(all.unwrap().steps.len(), 3);
+}
+
+#[test]
+fn the_planner_refuses_transaction_control_in_a_transactional_step() {
+    let mut scripts: Vec<MigrationScript> = set(2).all().to_vec();
+    scripts[1].up_sql = "CREATE TABLE x ();\nCOMMIT;".into();
+    let s = MigrationSet::from_scripts(scripts).unwrap();
+    let st = Status::new(&s, &ledger(&s, &[], &[]));
+    let err =
+        for_command(&s, &st, &Command::Upgrade(Target::Head), Options::default()).unwrap_err();
+    assert!(
+        err.to_string().contains("up.sql: line 2: `COMMIT`"),
+        "{err}"
+    );
+    assert_eq!(err.exit_code(), 2);
+}
+
+#[test]
+fn check_and_the_planner_judge_the_same_anomalies() {
+    let s = set(3);
+    let clean = Status::new(&s, &ledger(&s, &[0, 1, 2], &[]));
+    assert!(clean.is_clean(&s) && clean.anomalies(&s).is_empty());
+    let pending = Status::new(&s, &ledger(&s, &[0], &[]));
+    assert!(!pending.is_clean(&s) && pending.anomalies(&s).is_empty());
+    let gap = Status::new(&s, &ledger(&s, &[0, 2], &[]));
+    assert_eq!(gap.anomalies(&s).out_of_order, ["2025-01-01-000001_m1"]);
+    let ahead = Status::new(&s, &ledger(&s, &[0, 1, 2], &["29990101000000"]));
+    assert!(!ahead.is_clean(&s));
+    let refusal = ahead.anomalies(&s).refusal("upgrade", s.origin()).unwrap();
+    assert!(matches!(refusal, Refusal::UnknownApplied { .. }));
+    assert!(upgrade(&s, &ahead, &Target::Head, Options::default()).is_err());
+}
