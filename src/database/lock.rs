@@ -8,16 +8,23 @@ use diesel::sql_types::{Bool, Integer, Nullable};
 use diesel::PgConnection;
 use std::time::{Duration, Instant};
 
-/// The lock key: derived from the tool's name and the database name, with
-/// PostgreSQL's stable text hash (the one hash partitioning relies on).
-const KEY_SQL: &str = "hashtextextended('ragchat-migrate:' || current_database(), 0)";
+/// The lock key as an SQL expression: derived from the tool's name and the
+/// database name, with PostgreSQL's stable text hash (the one hash
+/// partitioning relies on). A macro, so that [`IDLE_SQL`] can embed it.
+macro_rules! key_sql {
+    () => {
+        "hashtextextended('ragchat-migrate:' || current_database(), 0)"
+    };
+}
+
+/// The lock key.
+const KEY_SQL: &str = key_sql!();
 
 /// An SQL expression that is true when no migrator holds the lock. It takes
 /// the lock for the current transaction only (released at its end): a
 /// cheap way for read-only commands to notice a run in progress without
 /// waiting for it, and to keep one from starting while they read.
-pub(crate) const IDLE_SQL: &str =
-    "pg_try_advisory_xact_lock(hashtextextended('ragchat-migrate:' || current_database(), 0))";
+pub(crate) const IDLE_SQL: &str = concat!("pg_try_advisory_xact_lock(", key_sql!(), ")");
 
 #[derive(QueryableByName)]
 struct Locked {
@@ -40,14 +47,8 @@ fn try_lock(conn: &mut PgConnection) -> Result<bool> {
 
 /// The backend pid currently holding the lock, if it can be seen.
 pub fn holder(conn: &mut PgConnection) -> Result<Option<i32>> {
-    let row: Holder = diesel::sql_query(format!(
-        "SELECT (SELECT l.pid FROM pg_locks l \
-          WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 \
-            AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) \
-            AND ((l.classid::bigint << 32) | l.objid::bigint) = {KEY_SQL} \
-          LIMIT 1) AS pid"
-    ))
-    .get_result(conn)?;
+    let query = include_str!("sql/lock_holder.sql").replace("{key}", KEY_SQL);
+    let row: Holder = diesel::sql_query(query).get_result(conn)?;
     Ok(row.pid)
 }
 
