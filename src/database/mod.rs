@@ -1,8 +1,10 @@
 //! The database side: the ledger (Diesel's `__diesel_schema_migrations`
 //! plus the toolkit's side table), the migration lock, the renderer from a
 //! plan to messages, the migrator that sends them live, the offline `--sql`
-//! script that prints them, and PostgreSQL error text.
+//! script that prints them, `stamp` and `accept` (bookkeeping), and
+//! PostgreSQL error text.
 
+pub mod bookkeeping;
 mod execute;
 pub mod ledger;
 pub mod lock;
