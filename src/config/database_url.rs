@@ -470,4 +470,18 @@ mod tests {
             assert!(!err.to_string().contains("hunter2"), "{err}");
         }
     }
+
+    #[test]
+    fn a_failed_connection_keeps_the_driver_error_as_its_source() {
+        use std::error::Error as _;
+        // Port 1 on loopback: nothing listens there, so libpq is refused at once.
+        let url = DatabaseUrl::parse("postgres://u:secret@127.0.0.1:1/db").unwrap();
+        let Err(err) = url.connect(2) else {
+            panic!("connected to port 1")
+        };
+        assert!(matches!(err, Error::Connect { .. }), "{err}");
+        let source = err.source().expect("a source");
+        assert!(source.downcast_ref::<diesel::ConnectionError>().is_some());
+        assert!(!err.to_string().contains("secret"), "{err}");
+    }
 }

@@ -101,3 +101,33 @@ fn runtime_errors_are_located_in_down_sql_and_non_transactional_files() {
     );
     assert_eq!(db.applied_versions(), vec!["20300101000000"]);
 }
+
+#[test]
+fn a_failed_migration_keeps_the_server_error_as_its_source() {
+    use ragchat_migrate::database::migrator::{self, Command, RunOptions, Silent};
+    use ragchat_migrate::migrations::target::Target;
+    use ragchat_migrate::{Error, MigrationSet, Source};
+    use std::error::Error as _;
+    let db = TestDb::new();
+    let dir = tempfile::tempdir().unwrap();
+    two_migrations(dir.path(), "SELECT 1/0;", "SELECT 1;");
+    let set = MigrationSet::load(&Source::Directory(dir.path().into())).unwrap();
+    let failed = migrator::run(
+        &mut db.conn(),
+        &set,
+        &Command::Upgrade(Target::Head),
+        &RunOptions::default(),
+        &mut Silent,
+    );
+    let Err(error) = failed else {
+        panic!("1/0 ran")
+    };
+    assert!(matches!(error, Error::MigrationFailed { .. }), "{error}");
+    let source = error
+        .source()
+        .and_then(|s| s.downcast_ref::<diesel::result::Error>());
+    assert!(
+        matches!(source, Some(diesel::result::Error::DatabaseError(..))),
+        "{source:?}"
+    );
+}
