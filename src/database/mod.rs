@@ -13,5 +13,6 @@ pub mod migrator;
 pub mod observer;
 pub mod pg_error;
 pub mod progress_hook;
+pub mod redo_accept;
 pub mod script;
 mod step_failure;
