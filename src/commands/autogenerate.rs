@@ -167,10 +167,7 @@ impl Context {
         plan: &mut Plan,
         conn: &mut diesel::PgConnection,
     ) -> Result<()> {
-        let mut config = LintConfig::load(None)?;
-        config.pg_version = super::lint::server_version(conn)
-            .or(config.file_pg_version)
-            .unwrap_or_default();
+        let config = LintConfig::for_server(conn)?;
         let (acknowledged, remaining) =
             autogen::acknowledge::acknowledge(&mut plan.migrations, &config);
         plan.acknowledged = acknowledged;

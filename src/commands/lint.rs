@@ -6,7 +6,6 @@ use crate::cli::LintArgs;
 use crate::outcome::Outcome;
 use crate::output::lint::{Fixed, LintDocument};
 use crate::output::Printer;
-use diesel::{PgConnection, RunQueryDsl};
 use ragchat_migrate::database::ledger;
 
 use ragchat_migrate::error::{Error, Result};
@@ -77,7 +76,9 @@ impl Context {
             (Selection::Pending, Some(status)) => status.pending().collect(),
             _ => fixed_range,
         };
-        let server_pg = db.as_mut().and_then(|db| server_version(&mut db.conn));
+        let server_pg = db
+            .as_mut()
+            .and_then(|db| PgVersion::of_server(&mut db.conn));
         config.pg_version = flag_pg
             .or(server_pg)
             .or(config.file_pg_version)
@@ -159,10 +160,7 @@ impl Context {
         if pending.is_empty() {
             return Ok(LintReport::default());
         }
-        let mut config = LintConfig::load(None)?;
-        config.pg_version = server_version(&mut db.conn)
-            .or(config.file_pg_version)
-            .unwrap_or_default();
+        let config = LintConfig::for_server(&mut db.conn)?;
         Ok(lint::lint_migrations(
             pending.iter().copied(),
             &self.lint_location(),
@@ -214,16 +212,6 @@ fn lint_indexes(
     config: &LintConfig,
 ) -> LintReport {
     lint::lint_migrations(indexes.iter().map(|&i| &set.all()[i]), location, config)
-}
-
-/// The connected server's version, when it can be read.
-pub(super) fn server_version(conn: &mut PgConnection) -> Option<PgVersion> {
-    let num: String = diesel::select(diesel::dsl::sql::<diesel::sql_types::Text>(
-        "current_setting('server_version_num')",
-    ))
-    .get_result(conn)
-    .ok()?;
-    num.trim().parse().ok().map(PgVersion::from_server_num)
 }
 
 /// Prints the report: the findings in compiler style and a summary, or one

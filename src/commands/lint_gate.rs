@@ -1,7 +1,6 @@
 //! The lint gate of `upgrade`: error-level findings in the migrations about
 //! to run on a database that already has applied migrations refuse the run.
 
-use super::lint::server_version;
 use crate::progress::ProgressPrinter;
 use diesel::PgConnection;
 use ragchat_migrate::database::migrator::{Observer, StepReport};
@@ -65,10 +64,7 @@ impl Observer for Gate<'_> {
         if ups.is_empty() {
             return Ok(());
         }
-        let mut config = LintConfig::load(None)?;
-        config.pg_version = server_version(conn)
-            .or(config.file_pg_version)
-            .unwrap_or_default();
+        let config = LintConfig::for_server(conn)?;
         let report = lint::lint_migrations(ups, &self.location, &config);
         let printer = self.inner.printer;
         if report.files.is_empty() {

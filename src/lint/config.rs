@@ -87,6 +87,17 @@ impl fmt::Display for PgVersion {
 }
 
 impl PgVersion {
+    /// The version of the server `conn` is connected to, when it can be read.
+    pub fn of_server(conn: &mut diesel::PgConnection) -> Option<Self> {
+        use diesel::RunQueryDsl;
+        let num: String = diesel::select(diesel::dsl::sql::<diesel::sql_types::Text>(
+            "current_setting('server_version_num')",
+        ))
+        .get_result(conn)
+        .ok()?;
+        num.trim().parse().ok().map(PgVersion::from_server_num)
+    }
+
     /// Parses `15`, `15.4`, `9.6` or `11.2.1` (as `.squawk.toml` and
     /// `--pg-version` write it).
     pub fn parse(text: &str) -> Result<Self> {
@@ -168,6 +179,17 @@ pub struct LintConfig {
 }
 
 impl LintConfig {
+    /// The project's configuration (the nearest `.squawk.toml`) for the
+    /// server `conn` is connected to: its PostgreSQL version, else the
+    /// file's `pg_version`, else the default.
+    pub fn for_server(conn: &mut diesel::PgConnection) -> Result<Self> {
+        let mut config = Self::load(None)?;
+        config.pg_version = PgVersion::of_server(conn)
+            .or(config.file_pg_version)
+            .unwrap_or_default();
+        Ok(config)
+    }
+
     /// Reads `path`, or the `.squawk.toml` nearest to the current directory,
     /// or uses the defaults when there is none.
     pub fn load(path: Option<&Path>) -> Result<Self> {
