@@ -67,8 +67,8 @@ pub fn record_applied_sql(
 }
 
 /// Diesel's row for a migration this toolkit runs, sent with its SQL. Its
-/// side record follows in a batch ([`record_run_batch_sql`]): one
-/// multi-row statement every [`RECORD_BATCH`] migrations costs the server
+/// side record follows in a batch ([`super::PendingSideRecords`]): one
+/// multi-row statement every [`super::RECORD_BATCH`] migrations costs the server
 /// far less than a second `INSERT` in every migration's message.
 pub fn record_diesel_row_sql(t: &LedgerTables, version: &str) -> String {
     format!(
