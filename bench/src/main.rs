@@ -82,12 +82,12 @@ fn run(options: &Options, work: &Path) -> Result<(), String> {
     let commit = machine::built_commit(&root);
     let load_start = machine::load_average();
     announce("starting a throwaway PostgreSQL cluster");
-    let cluster = server::Cluster::start(work)?;
+    let cluster = server::Cluster::start()?;
     announce(&format!("throwaway cluster on {}", cluster.placement));
     let res = work.join("results");
     std::fs::create_dir_all(&res).map_err(|e| e.to_string())?;
     let install_root = build_dir.parent().unwrap_or(&build_dir).join("tools");
-    let tools = tools::Tools::find(&build_dir, &cluster.bins.bindir, &install_root, &res)?;
+    let tools = tools::Tools::find(&build_dir, &cluster.bins().bindir, &install_root, &res)?;
     let mut suite = suite::Suite::new(plan, root, work.to_path_buf(), tools, cluster)?;
     announce(&format!(
         "generating migration sets ({:?})",

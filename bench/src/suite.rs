@@ -164,7 +164,7 @@ impl Drop for Suite {
         for entry in entries.flatten() {
             if entry.file_name().to_string_lossy().starts_with("proj-") {
                 let data = entry.path().join(".ragchat/pg/data");
-                stop_local_cluster(&self.cluster.bins, &self.cluster.user, &data);
+                stop_local_cluster(self.cluster.bins(), &self.cluster.user, &data);
             }
         }
     }

@@ -41,13 +41,19 @@ impl ThrowawayCluster {
     /// Starts a cluster in a new directory `<temp dir>/<prefix>XXXXXX`, after
     /// removing the stale directories of earlier processes with this prefix.
     pub fn start(prefix: &str) -> Result<Self> {
+        Self::start_in(&std::env::temp_dir(), prefix)
+    }
+
+    /// [`ThrowawayCluster::start`] in `<parent>/<prefix>XXXXXX` (the
+    /// benchmark puts its cluster on tmpfs).
+    pub fn start_in(parent: &Path, prefix: &str) -> Result<Self> {
         let bins = ServerBinaries::find()?;
         let user = ServerUser::for_this_process()?;
-        sweep_stale_roots(prefix);
+        sweep_stale_roots_in(parent, prefix);
         let root = tempfile::Builder::new()
             .prefix(prefix)
-            .tempdir_in(std::env::temp_dir())
-            .map_err(|e| Error::io(std::env::temp_dir().display(), e))?
+            .tempdir_in(parent)
+            .map_err(|e| Error::io(parent.display(), e))?
             .keep();
         let owner = root.join(OWNER_FILE);
         std::fs::write(&owner, std::process::id().to_string())
@@ -201,7 +207,11 @@ fn spawn_tied_to_this_process(mut cmd: Command) -> Result<i32> {
 /// gone (a process killed outright leaves its directory; its server died
 /// with it).
 pub fn sweep_stale_roots(prefix: &str) {
-    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+    sweep_stale_roots_in(&std::env::temp_dir(), prefix);
+}
+
+fn sweep_stale_roots_in(parent: &Path, prefix: &str) {
+    let Ok(entries) = std::fs::read_dir(parent) else {
         return;
     };
     for entry in entries.flatten() {
