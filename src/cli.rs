@@ -160,6 +160,17 @@ pub enum Commands {
     },
 }
 
+/// The options of the commands that revert (`downgrade`, `reset`, `redo`).
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Run the whole plan in one transaction: all or nothing.
+    #[arg(long)]
+    pub single_transaction: bool,
+    /// `--sql` and `--from`.
+    #[command(flatten)]
+    pub sql: SqlOptions,
+}
+
 /// `upgrade` options.
 #[derive(Debug, Args)]
 pub struct UpgradeArgs {
@@ -192,12 +203,9 @@ pub struct DowngradeArgs {
     /// Do not ask before `downgrade base` (required without a terminal).
     #[arg(long, short = 'y')]
     pub yes: bool,
-    /// Run the whole plan in one transaction: all or nothing.
-    #[arg(long)]
-    pub single_transaction: bool,
-    /// `--sql` and `--from`.
+    /// `--single-transaction`, `--sql` and `--from`.
     #[command(flatten)]
-    pub sql: SqlOptions,
+    pub run: RunArgs,
 }
 
 /// `reset` options.
@@ -206,12 +214,9 @@ pub struct ResetArgs {
     /// Do not ask for confirmation (required without a terminal).
     #[arg(long, short = 'y')]
     pub yes: bool,
-    /// Run the whole plan in one transaction: all or nothing.
-    #[arg(long)]
-    pub single_transaction: bool,
-    /// `--sql` and `--from`.
+    /// `--single-transaction`, `--sql` and `--from`.
     #[command(flatten)]
-    pub sql: SqlOptions,
+    pub run: RunArgs,
 }
 
 /// `redo` options.
@@ -225,12 +230,9 @@ pub struct RedoArgs {
     /// the new checksums.
     #[arg(long, conflicts_with = "sql")]
     pub accept: bool,
-    /// Run the whole plan in one transaction: all or nothing.
-    #[arg(long)]
-    pub single_transaction: bool,
-    /// `--sql` and `--from`.
+    /// `--single-transaction`, `--sql` and `--from`.
     #[command(flatten)]
-    pub sql: SqlOptions,
+    pub run: RunArgs,
 }
 
 /// `history` options.

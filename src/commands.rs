@@ -19,7 +19,6 @@ mod dev;
 mod history;
 mod history_filter;
 mod lint;
-mod lint_gate;
 mod migrate;
 mod offline;
 mod pending;

@@ -4,11 +4,13 @@ mod cli;
 mod commands;
 mod help;
 mod json_contract;
+mod lint_gate;
 mod local_notes;
 mod outcome;
 mod output;
 mod pipe;
 mod progress;
+mod run_observer;
 
 use clap::FromArgMatches;
 use ragchat_migrate::error::Error;

@@ -1,14 +1,13 @@
-//! Progress of long work: the migrator's step lines (`[k/N]` on a
-//! terminal) and lock wait, and a bar with the migration count and elapsed
-//! time while a scratch database is built (`check` cold, `stamp`, `adopt`,
-//! `verify`). Counters and bars appear only when stderr is a terminal, and
-//! neither `-q` nor `--format json` was given.
+//! Progress of long work on a terminal: whether it may be shown (also the
+//! `[k/N]` counters of a run's step lines, see `run_observer`), and a bar
+//! with the migration count and elapsed time while a scratch database is
+//! built (`check` cold, `stamp`, `adopt`, `verify`) or `verify` runs.
+//! Nothing of it appears when stderr is not a terminal, under `-q`, or with
+//! `--format json`.
 
-use crate::output::{duration, Printer, Style};
+use crate::output::{duration, Printer};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use ragchat_migrate::database::migrator::{Observer, StepReport};
 use ragchat_migrate::database::progress_hook::{self, Event};
-use ragchat_migrate::migrations::plan::Direction;
 use std::io::IsTerminal;
 use std::sync::{Arc, Mutex};
 
@@ -62,50 +61,4 @@ pub fn install_scratch_bar(printer: &Printer) {
             }
         }
     });
-}
-
-/// Prints the migrator's progress: a line per step (`[k/N]` on a
-/// terminal), and the lock wait; keeps the steps done for the failure report.
-pub struct ProgressPrinter {
-    /// Where to print.
-    pub printer: Printer,
-    /// Steps in the plan, once known.
-    pub total: usize,
-    /// Steps finished so far.
-    pub done: Vec<StepReport>,
-}
-
-impl Observer for ProgressPrinter {
-    fn waiting_for_lock(&mut self, holder_pid: Option<i32>) {
-        self.printer.note(format!(
-            "waiting for the migration lock, held by {} ...",
-            holder_pid.map_or("another session".to_string(), |p| format!(
-                "backend pid {p}"
-            ))
-        ));
-    }
-
-    fn plan_ready(&mut self, steps: usize) {
-        self.total = steps;
-    }
-
-    fn step_done(&mut self, report: &StepReport) {
-        self.done.push(report.clone());
-        let verb = match report.direction {
-            Direction::Up => self.printer.paint("applied ", Style::Good),
-            Direction::Down => self.printer.paint("reverted", Style::Warn),
-        };
-        let counter = if enabled(&self.printer) && self.total > 0 {
-            let width = self.total.to_string().len();
-            format!("[{:>width$}/{}] ", self.done.len(), self.total)
-        } else {
-            String::new()
-        };
-        self.printer.line(format!(
-            "{counter}{verb} {}  {}",
-            ragchat_migrate::migrations::names::shown(&report.name),
-            self.printer
-                .paint(&format!("({})", duration(report.duration_ms)), Style::Dim)
-        ));
-    }
 }

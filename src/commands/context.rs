@@ -3,7 +3,7 @@
 
 use crate::cli::Global;
 use crate::output::Printer;
-use crate::progress::ProgressPrinter;
+use crate::run_observer::RunObserver;
 use diesel::PgConnection;
 use ragchat_migrate::config::database_choice::{self, Choice};
 use ragchat_migrate::config::database_url::DatabaseUrl;
@@ -171,11 +171,14 @@ impl Context {
         })
     }
 
-    pub(super) fn observer(&self) -> ProgressPrinter {
-        ProgressPrinter {
+    /// The observer of a migrator run: progress lines, the lock wait, the
+    /// steps done (no lint gate unless the command adds one).
+    pub(super) fn observer(&self) -> RunObserver {
+        RunObserver {
             printer: self.printer,
             total: 0,
             done: Vec::new(),
+            gate: None,
         }
     }
 

@@ -1,6 +1,6 @@
 //! `current`: the applied version, `(head)` when nothing is pending.
 
-use super::context::{Context, Observed};
+use super::context::Context;
 use crate::outcome::Outcome;
 use crate::output::status::{CurrentRef, CurrentReport, MigrationRef};
 use ragchat_migrate::database::ledger;
@@ -9,22 +9,18 @@ use ragchat_migrate::error::Result;
 impl Context {
     /// `current`: read the ledger (names only, no lock) and say where it is.
     pub(super) fn current(&self) -> Result<Outcome> {
-        let Observed {
-            set,
-            db,
-            status,
-            migrating,
-        } = self.observe(ledger::Detail::Versions)?;
-        self.warn_about_anomalies(&set, &status);
+        let seen = self.observe(ledger::Detail::Versions)?;
+        let (set, status) = (&seen.set, &seen.status);
+        self.warn_about_anomalies(set, status);
         self.printer.report(&CurrentReport {
-            database: db.url.masked().to_string(),
-            current: CurrentRef::of(&set, &status),
+            database: seen.db.url.masked().to_string(),
+            current: CurrentRef::of(set, status),
             head: set.all().last().map(MigrationRef::of),
             at_head: status.at_head() && status.unknown.is_empty(),
             pending: status.pending().count(),
             unknown: status.unknown.iter().map(|a| a.version.clone()).collect(),
-            migration_in_progress: migrating,
-            described: self.describe(&set, &status),
+            migration_in_progress: seen.migrating,
+            described: self.describe(set, status),
         });
         Ok(Outcome::Success)
     }

@@ -1,5 +1,5 @@
 //! `lint` and the lint section of `check`: the CLI around the engine in
-//! [`ragchat_migrate::lint`] (the gate of `upgrade` is in `lint_gate`).
+//! [`ragchat_migrate::lint`] (the gate of `upgrade` is `lint_gate.rs`).
 
 use super::context::{Connected, Context};
 use crate::cli::LintArgs;

@@ -1,13 +1,14 @@
 //! `upgrade`, `downgrade`, `reset` and `redo`: run a plan under the lock
 //! (or print it with `--sql`) and report the steps applied.
 
-use super::context::Context;
-use super::{lint_gate, offline};
+use super::context::{Connected, Context};
+use super::offline;
 use crate::cli::{DowngradeArgs, RedoArgs, ResetArgs, SqlOptions, UpgradeArgs};
+use crate::lint_gate::LintGate;
 use crate::outcome::Outcome;
 use crate::output::migrate::{FailedRun, RunReport};
 use crate::output::status::CurrentRef;
-use ragchat_migrate::database::migrator::{self, Command, RunOptions};
+use ragchat_migrate::database::migrator::{self, Command, RunOptions, RunOutcome};
 use ragchat_migrate::error::Result;
 use ragchat_migrate::migrations::plan;
 use ragchat_migrate::migrations::source::MigrationSet;
@@ -24,8 +25,8 @@ impl Context {
 
     /// `downgrade [TARGET]`: revert migrations; `base` asks first.
     pub(super) fn downgrade(&self, args: DowngradeArgs) -> Result<Outcome> {
-        let options = self.run_options(args.single_transaction, false);
-        let (target, sql) = offline::split_range(&args.target, &args.sql)?;
+        let options = self.run_options(args.run.single_transaction, false);
+        let (target, sql) = offline::split_range(&args.target, &args.run.sql)?;
         if target == Target::Base && !sql.sql {
             self.confirm_on_database(
                 args.yes,
@@ -43,24 +44,24 @@ impl Context {
 
     /// `reset`: revert every applied migration, after asking.
     pub(super) fn reset(&self, args: ResetArgs) -> Result<Outcome> {
-        let options = self.run_options(args.single_transaction, false);
-        if !args.sql.sql {
+        let options = self.run_options(args.run.single_transaction, false);
+        if !args.run.sql.sql {
             self.confirm_on_database(
                 args.yes,
                 "reset reverts EVERY applied migration and drops their tables and data",
             )?;
         }
         let command = Command::Downgrade(Target::Base);
-        self.migrate("reset", command, options, &args.sql, false)
+        self.migrate("reset", command, options, &args.run.sql, false)
     }
 
     /// `redo [-n N] [--accept]`: revert and re-apply the newest migrations.
     pub(super) fn redo(&self, args: RedoArgs) -> Result<Outcome> {
-        let options = self.run_options(args.single_transaction, false);
+        let options = self.run_options(args.run.single_transaction, false);
         if args.accept {
             return self.redo_accept(args.n, options);
         }
-        self.migrate("redo", Command::Redo(args.n), options, &args.sql, false)
+        self.migrate("redo", Command::Redo(args.n), options, &args.run.sql, false)
     }
 
     /// The run options from the global flags and the command's own.
@@ -103,20 +104,32 @@ impl Context {
         }
         let (set, mut db) = self.load_and_connect(false, validate)?;
         let mut observer = self.observer();
-        let mut gate = lint_gate::Gate::new(&mut observer, self.lint_location(), lint_gate);
-        let outcome = migrator::run_and_report(&mut db.conn, &set, &command, &options, &mut gate);
-        let migrator::RunOutcome { steps, status } = outcome
+        if lint_gate {
+            observer.gate = Some(LintGate {
+                location: self.lint_location(),
+            });
+        }
+        let outcome =
+            migrator::run_and_report(&mut db.conn, &set, &command, &options, &mut observer);
+        let run = outcome
             .inspect_err(|e| FailedRun::new(db.url.masked(), &set, &observer.done, e).record())?;
-        let mut report = RunReport::new(
-            db.url.masked(),
-            steps,
-            CurrentRef::of(&set, &status),
-            self.describe(&set, &status),
-        );
+        let mut report = self.run_report(&db, &set, run);
         if name == "upgrade" {
             report.verb = "applied";
         }
         self.printer.report(&report);
         Ok(Outcome::Success)
+    }
+
+    /// The report of a finished run on `db`.
+    pub(super) fn run_report(
+        &self,
+        db: &Connected,
+        set: &MigrationSet,
+        run: RunOutcome,
+    ) -> RunReport {
+        let now_at = self.describe(set, &run.status);
+        let current = CurrentRef::of(set, &run.status);
+        RunReport::new(db.url.masked(), run.steps, current, now_at)
     }
 }

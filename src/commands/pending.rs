@@ -1,6 +1,6 @@
 //! `pending`: the migrations an upgrade to head would apply, one a line.
 
-use super::context::{Context, Observed};
+use super::context::Context;
 use crate::outcome::Outcome;
 use crate::output::status::{MigrationRef, PendingReport};
 use ragchat_migrate::database::ledger;
@@ -9,15 +9,11 @@ use ragchat_migrate::error::Result;
 impl Context {
     /// `pending`: read the ledger (names only, no lock) and list the rest.
     pub(super) fn pending(&self) -> Result<Outcome> {
-        let Observed {
-            set,
-            db,
-            status,
-            migrating,
-        } = self.observe(ledger::Detail::Versions)?;
+        let seen = self.observe(ledger::Detail::Versions)?;
+        let (set, status) = (&seen.set, &seen.status);
         self.printer.report(&PendingReport {
-            database: db.url.masked().to_string(),
-            migration_in_progress: migrating,
+            database: seen.db.url.masked().to_string(),
+            migration_in_progress: seen.migrating,
             pending: status
                 .pending()
                 .map(|i| MigrationRef::of(&set.all()[i]))

@@ -4,9 +4,8 @@
 
 use super::context::Context;
 use crate::outcome::Outcome;
-use crate::output::migrate::{FailedRun, RunReport};
-use crate::output::status::CurrentRef;
-use ragchat_migrate::database::migrator::{RunOptions, RunOutcome};
+use crate::output::migrate::FailedRun;
+use ragchat_migrate::database::migrator::RunOptions;
 use ragchat_migrate::database::redo_accept::{self, RedoAccepted};
 use ragchat_migrate::error::{Error, Result};
 
@@ -21,17 +20,9 @@ impl Context {
         let (set, mut db) = self.load_and_connect(false, |_| Ok(()))?;
         let mut observer = self.observer();
         let result = redo_accept::redo_accept(&mut db.conn, &set, n, &options, &mut observer);
-        let RedoAccepted {
-            accepted,
-            run: RunOutcome { steps, status },
-        } = result
+        let RedoAccepted { accepted, run } = result
             .inspect_err(|e| FailedRun::new(db.url.masked(), &set, &observer.done, e).record())?;
-        let mut report = RunReport::new(
-            db.url.masked(),
-            steps,
-            CurrentRef::of(&set, &status),
-            self.describe(&set, &status),
-        );
+        let mut report = self.run_report(&db, &set, run);
         report.accepted_dirs = accepted
             .iter()
             .filter_map(|v| set.by_version(v).map(|m| m.dir_name.clone()))

@@ -78,12 +78,7 @@ impl Observer for Tracking<'_> {
         self.inner.step_done(report);
     }
 
-    fn before_run(
-        &mut self,
-        conn: &mut PgConnection,
-        plan: &Plan<'_>,
-        status: &Status,
-    ) -> Result<()> {
+    fn before_run(&mut self, conn: &mut PgConnection, plan: &Plan, status: &Status) -> Result<()> {
         self.inner.before_run(conn, plan, status)
     }
 }

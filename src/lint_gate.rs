@@ -1,58 +1,35 @@
-//! The lint gate of `upgrade`: error-level findings in the migrations about
-//! to run on a database that already has applied migrations refuse the run.
+//! The lint gate of `upgrade`: when the database already has applied
+//! migrations (a live database receiving new work), the migrations about to
+//! run are linted under the lock before any runs. Error-level findings
+//! refuse the run (exit 3); warnings are printed and it goes on. From base
+//! nothing is linted, so a fresh database pays nothing.
 
-use crate::progress::ProgressPrinter;
+use crate::output::Printer;
 use diesel::PgConnection;
-use ragchat_migrate::database::migrator::{Observer, StepReport};
 use ragchat_migrate::error::{Error, Result};
 use ragchat_migrate::lint::{self, render, LintConfig};
 use ragchat_migrate::migrations::plan::{Direction, Plan, Status};
 use ragchat_migrate::migrations::source::MigrationScript;
 
-/// The `upgrade` observer with the lint gate: when the database already has
-/// applied migrations (a live database receiving new work), the migrations
-/// about to run are linted under the lock before any runs. Error-level
-/// findings refuse the run (exit 3); warnings are printed and it goes on.
-/// From base nothing is linted, so a fresh database pays nothing.
-/// With `enabled` false (`--no-lint`, or not an upgrade) it only passes
-/// the events on.
-pub(super) struct Gate<'p> {
-    inner: &'p mut ProgressPrinter,
-    location: String,
-    enabled: bool,
+/// The gate, for migrations found under `location` (as findings show it).
+#[derive(Debug, Clone)]
+pub struct LintGate {
+    /// The migrations directory as finding paths show it.
+    pub location: String,
 }
 
-impl<'p> Gate<'p> {
-    pub(super) fn new(inner: &'p mut ProgressPrinter, location: String, enabled: bool) -> Self {
-        Gate {
-            inner,
-            location,
-            enabled,
-        }
-    }
-}
-
-impl Observer for Gate<'_> {
-    fn waiting_for_lock(&mut self, holder_pid: Option<i32>) {
-        self.inner.waiting_for_lock(holder_pid);
-    }
-
-    fn plan_ready(&mut self, steps: usize) {
-        self.inner.plan_ready(steps);
-    }
-
-    fn step_done(&mut self, report: &StepReport) {
-        self.inner.step_done(report);
-    }
-
-    fn before_run(
-        &mut self,
+impl LintGate {
+    /// Lints the up steps of `plan` about to run on a database in `status`;
+    /// refuses on error-level findings when the database is live.
+    pub fn check(
+        &self,
+        printer: &Printer,
         conn: &mut PgConnection,
         plan: &Plan<'_>,
         status: &Status,
     ) -> Result<()> {
         let live = status.applied().next().is_some() || !status.unknown.is_empty();
-        if !self.enabled || !live {
+        if !live {
             return Ok(());
         }
         let ups: Vec<&MigrationScript> = plan
@@ -66,7 +43,6 @@ impl Observer for Gate<'_> {
         }
         let config = LintConfig::for_server(conn)?;
         let report = lint::lint_migrations(ups, &self.location, &config);
-        let printer = self.inner.printer;
         if report.files.is_empty() {
             return Ok(());
         }
