@@ -1,0 +1,293 @@
+//! The tracker's queries, prepared once per connection (planning the
+//! catalog query costs more than running it for a few objects) and run with
+//! generic plans: the inventory of every owner, the owners of some catalog
+//! objects, their dependents, their facts and their parts.
+
+use super::{FactsByOwner, Owner, Stamp};
+use crate::error::Result;
+use crate::proof::catalog::{self, Fact, Kind};
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Text};
+use diesel::PgConnection;
+use std::collections::HashMap;
+
+const INVENTORY_SQL: &str = include_str!("inventory.sql");
+const OWNERS_OF_SQL: &str = include_str!("owners_of.sql");
+const DEPENDENTS_SQL: &str = include_str!("dependents.sql");
+const TOUCHED_SQL: &str = include_str!("touched.sql");
+const DISPLAYS_SQL: &str = include_str!("displays.sql");
+const PARTS_SQL: &str = include_str!("parts.sql");
+
+/// How many statements [`prepare`] makes.
+const STATEMENTS: usize = 6;
+
+#[derive(QueryableByName)]
+struct StampRow {
+    #[diesel(sql_type = Text)]
+    kind: String,
+    #[diesel(sql_type = BigInt)]
+    oid: i64,
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+    #[diesel(sql_type = BigInt)]
+    xsum: i64,
+}
+
+#[derive(QueryableByName)]
+struct OwnerRow {
+    #[diesel(sql_type = Text)]
+    kind: String,
+    #[diesel(sql_type = BigInt)]
+    oid: i64,
+}
+
+/// Prepares the statements on a connection, once: a second tracker on it
+/// reuses them. Generic plans are forced where they run, so none is
+/// planned again.
+pub(super) fn prepare(conn: &mut PgConnection) -> Result<()> {
+    let facts = restricted_facts_sql().unwrap_or_else(|| catalog::FACTS_SQL.to_string());
+    let prepared: i64 = diesel::select(diesel::dsl::sql::<BigInt>(
+        "count(*) FROM pg_prepared_statements WHERE name LIKE 'ragchat\\_tracker\\_%'",
+    ))
+    .get_result(conn)?;
+    if prepared == STATEMENTS as i64 {
+        return Ok(());
+    }
+    conn.batch_execute(&format!(
+        "PREPARE ragchat_tracker_inventory AS {INVENTORY_SQL};
+         PREPARE ragchat_tracker_dependents (oid[], oid[], oid[]) AS {DEPENDENTS_SQL}{OWNERS_OF_SQL};
+         PREPARE ragchat_tracker_touched (oid[], oid[]) AS {TOUCHED_SQL}{OWNERS_OF_SQL};
+         PREPARE ragchat_tracker_displays (oid[], oid[], oid[]) AS {DISPLAYS_SQL};
+         PREPARE ragchat_tracker_parts (oid[], oid[]) AS {PARTS_SQL};
+         PREPARE ragchat_tracker_facts (oid[], oid[], oid[]) AS {facts};"
+    ))?;
+    Ok(())
+}
+
+/// Runs `body` in a read-only transaction that uses the generic plans of
+/// the prepared statements (planning them anew would cost more than running
+/// them), with `search_path` = `public` as the facts need.
+fn generic<T>(
+    conn: &mut PgConnection,
+    body: impl FnOnce(&mut PgConnection) -> diesel::QueryResult<T>,
+) -> Result<T> {
+    Ok(conn
+        .build_transaction()
+        .read_only()
+        .repeatable_read()
+        .run(|conn| {
+            conn.batch_execute(
+                "SET LOCAL search_path TO public; SET LOCAL plan_cache_mode = force_generic_plan",
+            )?;
+            body(conn)
+        })?)
+}
+
+fn kind_char(kind: &str) -> char {
+    kind.chars().next().unwrap_or('?')
+}
+
+fn oid_array(owners: &[Owner], kind: char) -> String {
+    let oids: Vec<String> = owners
+        .iter()
+        .filter(|o| o.0 == kind)
+        .map(|o| o.1.to_string())
+        .collect();
+    format!("'{{{}}}'", oids.join(","))
+}
+
+/// Per owner of the user's schemas: how many catalog rows are its, and the
+/// sum of their xmin. No deparsing, but a scan of every catalog: the
+/// fallback when the DDL log cannot say what a step touched.
+pub(super) fn inventory(conn: &mut PgConnection) -> Result<HashMap<Owner, Stamp>> {
+    let rows: Vec<StampRow> = generic(conn, |conn| {
+        diesel::sql_query("EXECUTE ragchat_tracker_inventory").load(conn)
+    })?;
+    Ok(rows
+        .into_iter()
+        .map(|r| ((kind_char(&r.kind), r.oid), (r.n, r.xsum)))
+        .collect())
+}
+
+/// `EXECUTE name(relations, types, routines)` for these owners.
+fn execute_for(name: &str, owners: &[Owner]) -> String {
+    format!(
+        "EXECUTE {name}({}, {}, {})",
+        oid_array(owners, 'r'),
+        oid_array(owners, 't'),
+        oid_array(owners, 'p')
+    )
+}
+
+fn load_owners(conn: &mut PgConnection, sql: String) -> Result<Vec<Owner>> {
+    let rows: Vec<OwnerRow> = generic(conn, |conn| diesel::sql_query(sql).load(conn))?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (kind_char(&r.kind), r.oid))
+        .collect())
+}
+
+/// The owners that depend on any of `seeds`.
+pub(super) fn dependents(conn: &mut PgConnection, seeds: &[Owner]) -> Result<Vec<Owner>> {
+    load_owners(conn, execute_for("ragchat_tracker_dependents", seeds))
+}
+
+/// The owners of these catalog objects `(classid, objid)` that still exist.
+pub(super) fn owners_of(conn: &mut PgConnection, objects: &[(i64, i64)]) -> Result<Vec<Owner>> {
+    if objects.is_empty() {
+        return Ok(Vec::new());
+    }
+    let list = |pick: fn(&(i64, i64)) -> i64| {
+        let oids: Vec<String> = objects.iter().map(|o| pick(o).to_string()).collect();
+        format!("'{{{}}}'", oids.join(","))
+    };
+    load_owners(
+        conn,
+        format!(
+            "EXECUTE ragchat_tracker_touched({}, {})",
+            list(|o| o.0),
+            list(|o| o.1)
+        ),
+    )
+}
+
+#[derive(QueryableByName)]
+struct PartRow {
+    #[diesel(sql_type = BigInt)]
+    classid: i64,
+    #[diesel(sql_type = BigInt)]
+    objid: i64,
+    #[diesel(sql_type = Text)]
+    kind: String,
+    #[diesel(sql_type = BigInt)]
+    owner: i64,
+}
+
+/// The parts of these owners (indexes, constraints, triggers, rules,
+/// defaults, a composite type's relation): `(classid, objid)` -> owner.
+pub(super) fn parts(
+    conn: &mut PgConnection,
+    owners: &[Owner],
+) -> Result<HashMap<(i64, i64), Owner>> {
+    if owners.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let sql = format!(
+        "EXECUTE ragchat_tracker_parts({}, {})",
+        oid_array(owners, 'r'),
+        oid_array(owners, 't')
+    );
+    let rows: Vec<PartRow> = generic(conn, |conn| diesel::sql_query(sql).load(conn))?;
+    Ok(rows
+        .into_iter()
+        .map(|r| ((r.classid, r.objid), (kind_char(&r.kind), r.owner)))
+        .collect())
+}
+
+/// [`catalog::FACTS_SQL`] restricted to relations `$1`, types `$2` and
+/// routines `$3`, or `None` when its text no longer has the places where the
+/// restriction goes (the full query is then used: slower, never wrong).
+fn restricted_facts_sql() -> Option<String> {
+    let edits = [
+        (
+            "  WHERE c.relkind IN ('r', 'p', 'f', 'v', 'm', 'S')\n",
+            "  WHERE c.oid = ANY($1) AND c.relkind IN ('r', 'p', 'f', 'v', 'm', 'S')\n",
+        ),
+        (
+            "  WHERE (t.typtype IN ('e', 'd', 'r')\n",
+            "  WHERE t.oid = ANY($2) AND (t.typtype IN ('e', 'd', 'r')\n",
+        ),
+        (
+            "  FROM pg_proc p JOIN nsp n ON n.oid = p.pronamespace\n",
+            "  FROM pg_proc p JOIN nsp n ON n.oid = p.pronamespace\n  WHERE p.oid = ANY($3)\n",
+        ),
+    ];
+    let mut sql = catalog::FACTS_SQL.to_string();
+    for (anchor, replacement) in edits {
+        if sql.matches(anchor).count() != 1 {
+            return None;
+        }
+        sql = sql.replacen(anchor, replacement, 1);
+    }
+    Some(sql)
+}
+
+#[derive(QueryableByName)]
+struct DisplayRow {
+    #[diesel(sql_type = Text)]
+    kind: String,
+    #[diesel(sql_type = BigInt)]
+    oid: i64,
+    #[diesel(sql_type = Text)]
+    display: String,
+}
+
+/// Reads the facts of `owners` (and the schema-wide facts), each fact given
+/// to the owner whose name it carries.
+pub(super) fn read_owners(
+    conn: &mut PgConnection,
+    owners: &[Owner],
+) -> Result<(FactsByOwner, Vec<Fact>)> {
+    let (rows, displays) = generic(conn, |conn| {
+        let rows = diesel::sql_query(execute_for("ragchat_tracker_facts", owners))
+            .load::<catalog::FactRow>(conn)?;
+        let displays = if owners.is_empty() {
+            Vec::new()
+        } else {
+            diesel::sql_query(execute_for("ragchat_tracker_displays", owners))
+                .load::<DisplayRow>(conn)?
+        };
+        Ok((rows, displays))
+    })?;
+    let snapshot = catalog::collect(rows);
+    let names: HashMap<(char, &str), Owner> = displays
+        .iter()
+        .map(|d| {
+            (
+                (kind_char(&d.kind), d.display.as_str()),
+                (kind_char(&d.kind), d.oid),
+            )
+        })
+        .collect();
+    let mut by_owner: HashMap<Owner, Vec<Fact>> = HashMap::new();
+    let mut globals = Vec::new();
+    for fact in snapshot.facts() {
+        match owner_of(fact, &names) {
+            Some(owner) => by_owner.entry(owner).or_default().push(fact.clone()),
+            None if matches!(fact.kind, Kind::Schema | Kind::Extension) => {
+                globals.push(fact.clone())
+            }
+            // Not attributable (cannot happen with the query as written):
+            // kept with the schema-wide facts, re-read every time.
+            None => globals.push(fact.clone()),
+        }
+    }
+    Ok((by_owner, globals))
+}
+
+/// The owner a fact belongs to, from the owner names: `t` for a table fact,
+/// `t.c` for its column, `t x` for its index, constraint or trigger.
+fn owner_of(fact: &Fact, names: &HashMap<(char, &str), Owner>) -> Option<Owner> {
+    let name = fact.name.as_str();
+    let exact = |kind: char| names.get(&(kind, name)).copied();
+    // The longest owner name that is a prefix of the fact's, followed by `sep`.
+    let prefixed = |kinds: &[char], sep: char| {
+        name.char_indices()
+            .rev()
+            .filter(|(_, c)| *c == sep)
+            .find_map(|(i, _)| {
+                kinds
+                    .iter()
+                    .find_map(|k| names.get(&(*k, &name[..i])).copied())
+            })
+    };
+    match fact.kind {
+        Kind::Schema | Kind::Extension => None,
+        Kind::Table | Kind::View | Kind::MaterializedView | Kind::Sequence => exact('r'),
+        Kind::Enum | Kind::Domain | Kind::Type => exact('t'),
+        Kind::Function | Kind::Aggregate | Kind::Procedure => exact('p'),
+        Kind::Column => prefixed(&['r'], '.'),
+        Kind::Constraint | Kind::Index | Kind::Trigger => prefixed(&['r', 't'], ' '),
+    }
+}
