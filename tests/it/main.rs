@@ -15,6 +15,7 @@ mod anomalies;
 mod app_schema;
 mod autogen;
 mod catalog;
+mod catalog_tracker;
 mod commands;
 mod concurrency;
 mod connection;
