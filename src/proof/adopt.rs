@@ -13,7 +13,7 @@ use crate::database::ledger::{self, RecordedBy};
 use crate::database::migrator::{self, RunOptions};
 use crate::error::{Error, Result};
 use crate::migrations::source::{MigrationScript, MigrationSet};
-use crate::proof::catalog::{self, ChangeOp, Kind};
+use crate::proof::catalog::{self, Change, ChangeOp, Kind, Snapshot};
 use crate::proof::scratch::ScratchDb;
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
@@ -65,6 +65,36 @@ pub fn adopt(
         )));
     }
     let revision = alembic_revision(conn)?;
+    let migrations = migrations_of(set, &revision)?;
+
+    let scratch = ScratchDb::create(target, conn, connect_timeout)?;
+    let mut scratch_conn = scratch.connect()?;
+    migrator::apply_exactly(
+        &mut scratch_conn,
+        set,
+        migrations.clone(),
+        &RunOptions::default(),
+    )?;
+    let expected = catalog::snapshot(&mut scratch_conn)?;
+    let live = catalog::snapshot(conn)?;
+    let fillable = fillable_differences(&expected, &live, &revision, &migrations)?;
+    let (ddl, created) = missing_ddl(&expected, &fillable, &mut scratch_conn)?;
+    drop(scratch_conn);
+    drop(scratch);
+
+    located.require_writable()?;
+    let record = record_sql(&ledger.tables, located.diesel && located.side, &migrations);
+    commit(conn, &expected, &format!("{ddl}{record}"))?;
+    Ok(Adoption {
+        alembic_revision: revision,
+        recorded: migrations.iter().map(|m| m.dir_name.clone()).collect(),
+        created,
+    })
+}
+
+/// The migrations that Alembic revision `revision` stands for: up to and
+/// including its Diesel version.
+fn migrations_of<'s>(set: &'s MigrationSet, revision: &str) -> Result<Vec<&'s MigrationScript>> {
     let version = ALEMBIC_REVISIONS
         .iter()
         .find(|(rev, _)| *rev == revision)
@@ -84,21 +114,19 @@ pub fn adopt(
     let index = set.index_of(version).ok_or_else(|| {
         Error::refused(format!("Alembic revision {revision} is migration {version}, which these migrations do not contain"))
     })?;
-    let migrations: Vec<&MigrationScript> = set.all()[..=index].iter().collect();
+    Ok(set.all()[..=index].iter().collect())
+}
 
-    let scratch = ScratchDb::create(target, conn, connect_timeout)?;
-    let mut scratch_conn = scratch.connect()?;
-    migrator::apply_exactly(
-        &mut scratch_conn,
-        set,
-        migrations.clone(),
-        &RunOptions::default(),
-    )?;
-    let expected = catalog::snapshot(&mut scratch_conn)?;
-    let live = catalog::snapshot(conn)?;
-
-    let changes = expected.diff(&live);
-    let (fillable, mismatches): (Vec<_>, Vec<_>) = changes.iter().partition(|c| {
+/// The differences between the expected and the live schema that adopt may
+/// fill in (functions and triggers the Python system lacked), or a refusal
+/// listing the others.
+fn fillable_differences(
+    expected: &Snapshot,
+    live: &Snapshot,
+    revision: &str,
+    migrations: &[&MigrationScript],
+) -> Result<Vec<Change>> {
+    let (fillable, mismatches): (Vec<_>, Vec<_>) = expected.diff(live).into_iter().partition(|c| {
         c.op == ChangeOp::Removed && matches!(c.kind, Kind::Function | Kind::Trigger)
     });
     if !mismatches.is_empty() {
@@ -118,9 +146,16 @@ pub fn adopt(
                 .join("\n")
         )));
     }
+    Ok(fillable)
+}
 
-    // The DDL of what is missing, from the scratch database: functions first
-    // (triggers call them).
+/// The DDL of what is missing, from the scratch database: functions first
+/// (triggers call them). Returns the DDL and what it creates.
+fn missing_ddl(
+    expected: &Snapshot,
+    fillable: &[Change],
+    scratch_conn: &mut PgConnection,
+) -> Result<(String, Vec<String>)> {
     let mut ddl = String::new();
     let mut created = Vec::new();
     for c in fillable.iter().filter(|c| c.kind == Kind::Function) {
@@ -137,7 +172,7 @@ pub fn adopt(
                 pg_get_triggerdef(tg.oid) AS def \
          FROM pg_trigger tg WHERE NOT tg.tgisinternal",
     )
-    .load(&mut scratch_conn)?;
+    .load(scratch_conn)?;
     for c in fillable.iter().filter(|c| c.kind == Kind::Trigger) {
         if let Some(t) = triggers.iter().find(|t| t.name == c.name) {
             ddl.push_str(&t.def);
@@ -145,17 +180,22 @@ pub fn adopt(
             created.push(format!("trigger {}", c.name));
         }
     }
-    drop(scratch_conn);
-    drop(scratch);
+    Ok((ddl, created))
+}
 
-    located.require_writable()?;
-    let tables = &ledger.tables;
-    let mut record = if located.diesel && located.side {
+/// The ledger writes that record `migrations` as adopted (creating the
+/// ledger, or clearing orphaned side records of a complete one).
+fn record_sql(
+    tables: &ledger::LedgerTables,
+    complete: bool,
+    migrations: &[&MigrationScript],
+) -> String {
+    let mut record = if complete {
         ledger::purge_orphans_sql(tables)
     } else {
         ledger::create_ledger_sql(tables)
     };
-    for m in &migrations {
+    for m in migrations {
         record.push_str(&ledger::record_applied_sql(
             tables,
             m,
@@ -163,10 +203,14 @@ pub fn adopt(
             "NULL",
         ));
     }
-    // One transaction: the missing objects, the ledger, and a last look that
-    // the result is exactly the expected schema (else everything rolls back).
+    record
+}
+
+/// One transaction: the missing objects, the ledger, and a last look that
+/// the result is exactly the expected schema (else everything rolls back).
+fn commit(conn: &mut PgConnection, expected: &Snapshot, sql: &str) -> Result<()> {
     conn.transaction::<(), Error, _>(|conn| {
-        conn.batch_execute(&format!("{ddl}{record}"))?;
+        conn.batch_execute(sql)?;
         let leftover = expected.diff(&catalog::snapshot(conn)?);
         if leftover.is_empty() {
             return Ok(());
@@ -180,11 +224,6 @@ pub fn adopt(
                 .collect::<Vec<_>>()
                 .join("\n")
         )))
-    })?;
-    Ok(Adoption {
-        alembic_revision: revision,
-        recorded: migrations.iter().map(|m| m.dir_name.clone()).collect(),
-        created,
     })
 }
 

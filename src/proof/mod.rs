@@ -10,3 +10,4 @@ pub mod scratch;
 pub mod scratch_cleanup;
 pub mod scratch_shape;
 pub mod verify;
+pub mod verify_report;

@@ -24,99 +24,14 @@ use crate::migrations::source::{MigrationScript, MigrationSet};
 use crate::migrations::target::Target;
 use crate::proof::catalog::{self, Snapshot};
 use crate::proof::catalog_tracker::{Owner, Picture, Tracker};
+pub use crate::proof::verify_report::{
+    declared_irreversible, Problem, Report, Totals, Verdict, DECLARED_IRREVERSIBLE_MARKER,
+};
+use crate::proof::verify_report::{not_checked, skipped_round, totals};
 use diesel::connection::SimpleConnection;
 use diesel::PgConnection;
-use serde::Serialize;
 use std::collections::HashMap;
 use std::time::Instant;
-
-/// The line in `down.sql` that declares a migration irreversible on purpose
-/// (compared without case, after `--` and spaces). Diesel sees a comment.
-pub const DECLARED_IRREVERSIBLE_MARKER: &str = "ragchat-migrate: irreversible";
-
-/// True when `m`'s `down.sql` declares it irreversible.
-pub fn declared_irreversible(m: &MigrationScript) -> bool {
-    m.down_sql.as_deref().is_some_and(|sql| {
-        sql.lines().any(|line| {
-            line.trim().strip_prefix("--").is_some_and(|c| {
-                c.trim()
-                    .to_lowercase()
-                    .starts_with(DECLARED_IRREVERSIBLE_MARKER)
-            })
-        })
-    })
-}
-
-/// What went wrong at one stage.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Problem {
-    /// `up`, `down`, `up again`, `downgrade`, `upgrade head`, ...
-    pub stage: String,
-    /// The error or explanation, one line.
-    pub detail: String,
-    /// The schema differences, as readable lines.
-    pub diff: Vec<String>,
-}
-
-impl Problem {
-    fn failed(stage: &str, detail: impl Into<String>) -> Self {
-        Problem {
-            stage: stage.into(),
-            detail: detail.into(),
-            diff: Vec::new(),
-        }
-    }
-}
-
-/// The verdict for one migration: `reversible`, `irreversible`,
-/// `irreversible (declared)`, `up failed` or `not checked`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Verdict {
-    /// The migration's version (empty for the round trip).
-    pub version: String,
-    /// Its directory name (or the round trip's range).
-    pub name: String,
-    /// The verdict in words.
-    pub verdict: String,
-    /// True unless the verdict fails verification.
-    pub ok: bool,
-    /// What failed.
-    pub problems: Vec<Problem>,
-    /// Milliseconds for up, down and up again.
-    pub duration_ms: f64,
-}
-
-/// Counts of verdicts.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct Totals {
-    /// Migrations checked (up was run).
-    pub checked: usize,
-    /// Down restored the schema and up again gave the same one.
-    pub reversible: usize,
-    /// Down failed, was missing, or did not restore the schema.
-    pub irreversible: usize,
-    /// Declared irreversible with the marker.
-    pub declared: usize,
-    /// Up failed (verification stopped there).
-    pub up_failed: usize,
-    /// Not reached because an up failed.
-    pub not_checked: usize,
-    /// Fresh scratch databases built to carry on after a failure.
-    pub rebuilds: usize,
-}
-
-/// The whole verification.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Report {
-    /// One verdict per migration after the start, in order.
-    pub migrations: Vec<Verdict>,
-    /// The head → start → head round over the reversible suffix.
-    pub round_trip: Verdict,
-    /// The counts.
-    pub totals: Totals,
-    /// True when nothing failed (declared irreversible migrations pass).
-    pub ok: bool,
-}
 
 /// Where verification runs: a connection to the current scratch database,
 /// and a way to get a fresh empty one (the old one may then be dropped).
@@ -217,45 +132,6 @@ pub fn verify(
     })
 }
 
-fn totals(verdicts: &[Verdict], rebuilds: usize) -> Totals {
-    let count = |word: &str| verdicts.iter().filter(|v| v.verdict == word).count();
-    Totals {
-        checked: verdicts.len() - count("not checked"),
-        reversible: count("reversible"),
-        irreversible: count("irreversible"),
-        declared: count("irreversible (declared)"),
-        up_failed: count("up failed"),
-        not_checked: count("not checked"),
-        rebuilds,
-    }
-}
-
-fn not_checked(m: &MigrationScript) -> Verdict {
-    Verdict {
-        version: m.version.clone(),
-        name: m.dir_name.clone(),
-        verdict: "not checked".into(),
-        ok: false,
-        problems: Vec::new(),
-        duration_ms: 0.0,
-    }
-}
-
-fn skipped_round(reason: &str, ok: bool) -> Verdict {
-    Verdict {
-        version: String::new(),
-        name: "head -> base -> head".into(),
-        verdict: "skipped".into(),
-        ok,
-        problems: if ok {
-            Vec::new()
-        } else {
-            vec![Problem::failed("skipped", reason)]
-        },
-        duration_ms: 0.0,
-    }
-}
-
 /// Records the facts that owners had before a step: the first value seen
 /// for an owner wins (an owner untouched until now still had it).
 fn remember(
@@ -289,11 +165,6 @@ fn verify_one(scratch: &mut Scratch, set: &MigrationSet, i: usize) -> Result<Ver
         problems: Vec::new(),
         duration_ms: 0.0,
     };
-    let irreversible = |v: &mut Verdict, problem: Problem| {
-        v.verdict = "irreversible".into();
-        v.ok = false;
-        v.problems.push(problem);
-    };
     let mut before = Picture {
         owners: HashMap::new(),
         globals: scratch.tracker.globals().to_vec(),
@@ -302,72 +173,92 @@ fn verify_one(scratch: &mut Scratch, set: &MigrationSet, i: usize) -> Result<Ver
         verdict.verdict = "up failed".into();
         verdict.ok = false;
         verdict.problems.push(Problem::failed("up", detail));
-        verdict.duration_ms = started.elapsed().as_secs_f64() * 1000.0;
-        return Ok(verdict);
-    }
-    remember(
-        &mut before.owners,
-        scratch.tracker.refresh(&mut scratch.conn)?,
-    );
-    let mut after = scratch.tracker.picture(before.owners.keys());
-    if declared_irreversible(m) {
-        verdict.verdict = "irreversible (declared)".into();
-    } else if m.down_sql.is_none() {
-        irreversible(
-            &mut verdict,
-            Problem::failed("down", "no down.sql: the migration cannot be reverted"),
-        );
-    } else if let Err(detail) = scratch.step(Plan::down([m])) {
-        irreversible(&mut verdict, Problem::failed("down", detail));
-        // A transactional down rolled back; anything else needs a rebuild.
-        if !m.run_in_transaction || !scratch.tracker.refresh(&mut scratch.conn)?.is_empty() {
-            rebuild(scratch, set, i)?;
-        }
     } else {
-        let old = scratch.tracker.refresh(&mut scratch.conn)?;
-        remember(&mut after.owners, old.clone());
-        remember(&mut before.owners, old);
-        let now = scratch.tracker.picture(before.owners.keys());
-        let down_diff = difference(
-            "down",
-            "after down.sql the schema is not what it was before up.sql (- was there before and is missing now, + is left over)",
-            &before,
-            &now,
+        remember(
+            &mut before.owners,
+            scratch.tracker.refresh(&mut scratch.conn)?,
         );
-        let restored = down_diff.is_none();
-        if let Some(p) = down_diff {
-            irreversible(&mut verdict, p);
-        }
-        let again = match scratch.step(Plan::up([m])) {
-            Err(detail) => Some(Problem::failed("up again", detail)),
-            Ok(()) => {
-                remember(
-                    &mut after.owners,
-                    scratch.tracker.refresh(&mut scratch.conn)?,
-                );
-                let now = scratch.tracker.picture(after.owners.keys());
-                difference(
-                    "up again",
-                    "applying up.sql a second time gives a different schema than the first time",
-                    &after,
-                    &now,
-                )
+        let after = scratch.tracker.picture(before.owners.keys());
+        if declared_irreversible(m) {
+            verdict.verdict = "irreversible (declared)".into();
+        } else if m.down_sql.is_none() {
+            irreversible(
+                &mut verdict,
+                Problem::failed("down", "no down.sql: the migration cannot be reverted"),
+            );
+        } else if let Err(detail) = scratch.step(Plan::down([m])) {
+            irreversible(&mut verdict, Problem::failed("down", detail));
+            // A transactional down rolled back; anything else needs a rebuild.
+            if !m.run_in_transaction || !scratch.tracker.refresh(&mut scratch.conn)?.is_empty() {
+                rebuild(scratch, set, i)?;
             }
-        };
-        if let Some(p) = again {
-            // After a clean down, an up that does not repeat itself is the
-            // migration's own problem; after a broken down it may be a
-            // consequence. Either way the state is unknown: rebuild.
-            if restored {
-                irreversible(&mut verdict, p);
-            } else {
-                verdict.problems.push(p);
-            }
-            rebuild(scratch, set, i)?;
+        } else {
+            down_then_up_again(scratch, set, i, &mut verdict, before, after)?;
         }
     }
     verdict.duration_ms = started.elapsed().as_secs_f64() * 1000.0;
     Ok(verdict)
+}
+
+/// Marks `verdict` irreversible for `problem`.
+fn irreversible(verdict: &mut Verdict, problem: Problem) {
+    verdict.verdict = "irreversible".into();
+    verdict.ok = false;
+    verdict.problems.push(problem);
+}
+
+/// After a down.sql that ran: the schema must be `before` again, and up.sql
+/// run a second time must give `after` again.
+fn down_then_up_again(
+    scratch: &mut Scratch,
+    set: &MigrationSet,
+    i: usize,
+    verdict: &mut Verdict,
+    mut before: Picture,
+    mut after: Picture,
+) -> Result<()> {
+    let old = scratch.tracker.refresh(&mut scratch.conn)?;
+    remember(&mut after.owners, old.clone());
+    remember(&mut before.owners, old);
+    let now = scratch.tracker.picture(before.owners.keys());
+    let down_diff = difference(
+        "down",
+        "after down.sql the schema is not what it was before up.sql (- was there before and is missing now, + is left over)",
+        &before,
+        &now,
+    );
+    let restored = down_diff.is_none();
+    if let Some(p) = down_diff {
+        irreversible(verdict, p);
+    }
+    let again = match scratch.step(Plan::up([&set.all()[i]])) {
+        Err(detail) => Some(Problem::failed("up again", detail)),
+        Ok(()) => {
+            remember(
+                &mut after.owners,
+                scratch.tracker.refresh(&mut scratch.conn)?,
+            );
+            let now = scratch.tracker.picture(after.owners.keys());
+            difference(
+                "up again",
+                "applying up.sql a second time gives a different schema than the first time",
+                &after,
+                &now,
+            )
+        }
+    };
+    if let Some(p) = again {
+        // After a clean down, an up that does not repeat itself is the
+        // migration's own problem; after a broken down it may be a
+        // consequence. Either way the state is unknown: rebuild.
+        if restored {
+            irreversible(verdict, p);
+        } else {
+            verdict.problems.push(p);
+        }
+        rebuild(scratch, set, i)?;
+    }
+    Ok(())
 }
 
 fn rebuild(scratch: &mut Scratch, set: &MigrationSet, i: usize) -> Result<()> {
@@ -412,6 +303,23 @@ fn round_trip(
         crate::migrations::names::shown(&all[all.len() - 1].dir_name)
     );
     let started = Instant::now();
+    verdict.problems = down_and_up(scratch, set, target, &low_name, &expected_low)?;
+    verdict.ok = verdict.problems.is_empty();
+    verdict.duration_ms = started.elapsed().as_secs_f64() * 1000.0;
+    Ok(verdict)
+}
+
+/// The round trip proper: down to `target` (whose schema was
+/// `expected_low`) and up to head again, compared with what the step-wise
+/// pass saw; the problems found.
+fn down_and_up(
+    scratch: &mut Scratch,
+    set: &MigrationSet,
+    target: Target,
+    low_name: &str,
+    expected_low: &Snapshot,
+) -> Result<Vec<Problem>> {
+    let mut problems = Vec::new();
     // Head as the step-wise pass left it (brought up to date, which costs
     // one summary, not a full read); the low point is read the same way.
     // Only the schema after going up again is read in full: an independent
@@ -433,26 +341,24 @@ fn round_trip(
         })
     };
     if let Err(detail) = run(conn, Command::Downgrade(target)) {
-        verdict.problems.push(Problem::failed("downgrade", detail));
+        problems.push(Problem::failed("downgrade", detail));
     } else {
         tracker.refresh(conn)?;
         let low = tracker.snapshot();
-        verdict.problems.extend(compare(
+        problems.extend(compare(
             "downgrade",
             &format!(
                 "reverting to {} does not give its schema back",
-                crate::migrations::names::shown(&low_name)
+                crate::migrations::names::shown(low_name)
             ),
-            &expected_low,
+            expected_low,
             &low,
         ));
         if let Err(detail) = run(conn, Command::Upgrade(Target::Head)) {
-            verdict
-                .problems
-                .push(Problem::failed("upgrade head", detail));
+            problems.push(Problem::failed("upgrade head", detail));
         } else {
             let again = catalog::snapshot(conn)?;
-            verdict.problems.extend(compare(
+            problems.extend(compare(
                 "upgrade head",
                 "going up again gives a different schema than applying one by one",
                 &head,
@@ -460,40 +366,5 @@ fn round_trip(
             ));
         }
     }
-    verdict.ok = verdict.problems.is_empty();
-    verdict.duration_ms = started.elapsed().as_secs_f64() * 1000.0;
-    Ok(verdict)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn with_down(down: &str) -> MigrationScript {
-        MigrationScript {
-            version: "1".into(),
-            dir_name: "1_x".into(),
-            up_sql: "SELECT 1;".into(),
-            down_sql: Some(down.into()),
-            run_in_transaction: true,
-            up_sha256: String::new(),
-            down_sha256: None,
-        }
-    }
-
-    #[test]
-    fn the_marker_is_a_comment_line() {
-        assert!(declared_irreversible(&with_down(
-            "-- ragchat-migrate: irreversible\n"
-        )));
-        assert!(declared_irreversible(&with_down(
-            "SELECT 1;\n  --   RAGCHAT-MIGRATE: irreversible (data migration)\n"
-        )));
-        assert!(!declared_irreversible(&with_down(
-            "DROP TABLE t; -- irreversible"
-        )));
-        assert!(!declared_irreversible(&with_down(
-            "SELECT 'ragchat-migrate: irreversible';"
-        )));
-    }
+    Ok(problems)
 }
