@@ -424,6 +424,7 @@ pub enum ShowTarget {
     Revision(String),
 }
 
+/// `show`'s TARGET: head, current or a revision.
 fn show_target(text: &str) -> Result<ShowTarget, String> {
     if text.trim() == "current" {
         return Ok(ShowTarget::Current);
@@ -450,6 +451,7 @@ pub struct VerifyFrom {
     pub target: Target,
 }
 
+/// `verify --from`: any target but a relative one.
 fn verify_from(text: &str) -> Result<VerifyFrom, String> {
     let target: Target = text
         .parse()

@@ -128,7 +128,9 @@ impl Context {
         });
     }
 
-    pub(super) fn refuse_unsupported(&self, plan: &Plan, force: bool) -> Result<()> {
+    /// Differences the generator cannot write: refused, or with `--force`
+    /// written as `-- TODO` comments (and said so).
+    fn refuse_unsupported(&self, plan: &Plan, force: bool) -> Result<()> {
         if plan.unsupported.is_empty() {
             return Ok(());
         }
@@ -162,11 +164,7 @@ impl Context {
     /// Lints the generated `up.sql` files with the project's lint
     /// configuration (as the `upgrade` gate will) and acknowledges each
     /// error-level finding in the file; see [`autogen::acknowledge`].
-    pub(super) fn acknowledge_lint(
-        &self,
-        plan: &mut Plan,
-        conn: &mut diesel::PgConnection,
-    ) -> Result<()> {
+    fn acknowledge_lint(&self, plan: &mut Plan, conn: &mut diesel::PgConnection) -> Result<()> {
         let config = LintConfig::for_server(conn)?;
         let (acknowledged, remaining) =
             autogen::acknowledge::acknowledge(&mut plan.migrations, &config);
@@ -180,7 +178,8 @@ impl Context {
         Ok(())
     }
 
-    pub(super) fn refuse_unproven(&self, proof: &Proof, lenient_up: bool) -> Result<()> {
+    /// The proof on the scratch database failed: nothing is written.
+    fn refuse_unproven(&self, proof: &Proof, lenient_up: bool) -> Result<()> {
         let up_ok = proof.up_difference.is_empty() || lenient_up;
         if proof.error.is_none() && up_ok && proof.down_difference.is_empty() {
             return Ok(());
@@ -209,7 +208,7 @@ impl Context {
         Err(Error::refused(text))
     }
 
-    pub(super) fn report(&self, plan: &Plan, proof: &Proof, source: &str, created: &[PathBuf]) {
+    fn report(&self, plan: &Plan, proof: &Proof, source: &str, created: &[PathBuf]) {
         let p = &self.printer;
         for w in &plan.warnings {
             p.note(format!("{} {w}", p.paint("warning:", Style::Warn)));
@@ -300,6 +299,7 @@ fn record_source(explicit: Option<&Path>, dir: &Path) {
     crate::output::set_source(source);
 }
 
+/// A migration name: lowercase letters, digits and `_`.
 fn validate_name(name: &str) -> Result<()> {
     let ok = !name.is_empty()
         && name

@@ -216,6 +216,8 @@ impl Context {
         })
     }
 
+    /// The folder new migrations go in (`create`, `lint --fix`): the flag,
+    /// else the project's; never the embedded set.
     pub(super) fn migrations_dir_for_create(&self) -> Result<PathBuf> {
         if let Some(dir) = &self.global.migrations_dir {
             return Ok(dir.clone());
@@ -230,6 +232,8 @@ impl Context {
         })
     }
 
+    /// Warns on stderr about unknown applied versions and edited applied
+    /// migrations.
     pub(super) fn warn_about_anomalies(&self, set: &MigrationSet, status: &Status) {
         if let Some(summary) =
             ragchat_migrate::migrations::unknown::summary(status, &self.loaded_source())

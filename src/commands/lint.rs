@@ -31,6 +31,8 @@ impl Context {
         }
     }
 
+    /// `lint [FROM:TO | --all | --since V] [--fix]`: select the migrations
+    /// (the pending ones read from the database by default), lint, report.
     pub(super) fn lint(&self, args: &LintArgs) -> Result<Outcome> {
         let mut config = LintConfig::load(args.config.as_deref())?;
         let flag_pg = args
@@ -98,7 +100,7 @@ impl Context {
 
     /// Writes the fixes of `report` into pending migrations, then lints them
     /// again and reports what is left.
-    pub(super) fn fix(
+    fn fix(
         &self,
         source: &Source,
         location: &str,
@@ -205,6 +207,7 @@ fn select(set: &MigrationSet, selection: &Selection) -> Result<Vec<usize>> {
     })
 }
 
+/// Lints the migrations at `indexes` of `set`.
 fn lint_indexes(
     set: &MigrationSet,
     indexes: &[usize],

@@ -158,7 +158,7 @@ impl Context {
 
     /// `--from current`: the ledger as the database has it (read without
     /// the lock; the script is run later anyway).
-    pub(super) fn current_start(&self, set: &MigrationSet) -> Result<Start> {
+    fn current_start(&self, set: &MigrationSet) -> Result<Start> {
         let mut db = self.connect().map_err(|e| match e {
             Error::Connect {
                 url,

@@ -37,6 +37,7 @@ pub struct CheckReport {
     pub unknown_summary: Option<String>,
 }
 
+/// The lint section as the engine's JSON document.
 fn lint_json<S: serde::Serializer>(report: &LintReport, s: S) -> Result<S::Ok, S::Error> {
     render::json(report).serialize(s)
 }
