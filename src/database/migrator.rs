@@ -1,7 +1,7 @@
 //! Runs a command on a connection, under the migration lock: read the
 //! ledger, plan ([`plan::for_command`]), prepare the ledger, and send the
-//! plan's messages ([`crate::database::messages`], which `--sql` prints
-//! too) through [`crate::database::execute`]. Diesel's
+//! plan's messages (`database::messages`, which `--sql` prints
+//! too) through `database::execute`. Diesel's
 //! `__diesel_schema_migrations` is written exactly as Diesel would.
 
 use crate::database::execute::execute;

@@ -7,11 +7,11 @@
 pub mod bookkeeping;
 mod execute;
 pub mod ledger;
-pub mod lock;
-pub mod messages;
+pub(crate) mod lock;
+pub(crate) mod messages;
 pub mod migrator;
-pub mod observer;
-pub mod pg_error;
+pub(crate) mod observer;
+pub(crate) mod pg_error;
 pub mod progress_hook;
 pub mod redo_accept;
 pub mod script;

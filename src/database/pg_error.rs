@@ -47,23 +47,6 @@ pub fn position(error: &DieselError) -> Option<usize> {
     }
 }
 
-/// Converts a 1-based character position in `text` into a 1-based line number.
-pub fn line_of(text: &str, char_position: usize) -> Option<usize> {
-    if char_position == 0 {
-        return None;
-    }
-    let mut line = 1;
-    for (seen, ch) in text.chars().enumerate() {
-        if seen + 1 == char_position {
-            return Some(line);
-        }
-        if ch == '\n' {
-            line += 1;
-        }
-    }
-    None
-}
-
 /// The server's own message (without detail or hint) for an error the
 /// server raised; `None` for a closed connection or a client-side error,
 /// which a replay of the same SQL cannot reproduce.
@@ -85,13 +68,6 @@ pub fn is_lock_timeout(error: &DieselError) -> bool {
 /// insufficient_privilege, e.g. `CREATE DATABASE` without CREATEDB).
 pub fn is_permission_denied(error: &DieselError) -> bool {
     describe(error).contains("permission denied")
-}
-
-/// True when the server answered "empty query": the text held only comments
-/// or whitespace, so there was nothing to run. Diesel reports that answer
-/// (libpq's `PGRES_EMPTY_QUERY`) as an error with this fixed message.
-pub fn is_empty_query(error: &DieselError) -> bool {
-    matches!(error, DieselError::DatabaseError(_, info) if info.message() == "Received an empty query")
 }
 
 /// The classes of server error a step of the toolkit's own (ledger probe,
@@ -246,8 +222,6 @@ pub fn concerns_ledger(error: &DieselError) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::line_of;
-
     #[test]
     fn database_errors_keep_diesel_as_their_source() {
         use std::error::Error as _;
@@ -258,15 +232,5 @@ mod tests {
             source.downcast_ref::<diesel::result::Error>(),
             Some(diesel::result::Error::NotFound)
         ));
-    }
-
-    #[test]
-    fn positions_map_to_lines() {
-        let sql = "SELECT 1;\nSELEC 2;\n";
-        assert_eq!(line_of(sql, 1), Some(1));
-        assert_eq!(line_of(sql, 11), Some(2));
-        assert_eq!(line_of(sql, 100), None);
-        assert_eq!(line_of(sql, 0), None);
-        assert_eq!(line_of("é\nx", 3), Some(2));
     }
 }

@@ -11,7 +11,7 @@
 pub mod config;
 mod context;
 pub mod fix;
-pub mod own_rules;
+pub(crate) mod own_rules;
 pub mod render;
 
 use crate::migrations::source::MigrationScript;

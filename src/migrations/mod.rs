@@ -2,18 +2,18 @@
 //! Diesel's naming rules), the SQL text rules, the TARGET grammar, the
 //! planner, and `create`.
 
-pub mod blame;
+pub(crate) mod blame;
 pub mod create;
 pub mod direction;
 pub mod directory;
-pub mod file_checks;
-pub mod metadata;
+pub(crate) mod file_checks;
+pub(crate) mod metadata;
 pub mod names;
 pub mod plan;
 pub mod source;
-pub mod sql_check;
-pub mod sql_text;
+pub(crate) mod sql_check;
+pub(crate) mod sql_text;
 pub mod status;
-pub mod suggest;
+pub(crate) mod suggest;
 pub mod target;
 pub mod unknown;

@@ -71,7 +71,7 @@ impl<'s> Plan<'s> {
     }
 
     /// Refuses SQL that cannot run the way the migrator runs it (see
-    /// [`sql_check`]), in the file each step runs.
+    /// `sql_check`), in the file each step runs.
     pub fn check_sql(&self) -> Result<()> {
         for step in &self.steps {
             let m = step.migration;

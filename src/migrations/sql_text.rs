@@ -312,18 +312,6 @@ pub fn line_at(sql: &str, offset: usize) -> usize {
         .count()
 }
 
-/// The statements of `sql` rendered one after another, each ended by `;`:
-/// what a non-transactional migration sends, one statement at a time, and
-/// what `--sql` prints for it.
-pub fn render(statements: &[Statement]) -> String {
-    let mut out = String::new();
-    for s in statements {
-        out.push_str(s.text);
-        out.push_str(";\n");
-    }
-    out
-}
-
 #[cfg(test)]
 #[path = "sql_text_tests.rs"]
 mod tests;

@@ -254,16 +254,3 @@ fn only_comments_make_no_statement() {
         .statements
         .is_empty());
 }
-
-#[test]
-fn render_ends_every_statement_and_keeps_inner_text() {
-    let parsed = parse(
-        "CREATE INDEX CONCURRENTLY a ON t (x) -- why\n;\nCREATE INDEX CONCURRENTLY b ON t (y)",
-    );
-    assert_eq!(
-        render(&parsed.statements),
-        "CREATE INDEX CONCURRENTLY a ON t (x);\nCREATE INDEX CONCURRENTLY b ON t (y);\n"
-    );
-    let parsed = parse("SELECT 1 /* keep; me */ + 1;");
-    assert_eq!(render(&parsed.statements), "SELECT 1 /* keep; me */ + 1;\n");
-}

@@ -4,10 +4,10 @@
 
 pub mod adopt;
 pub mod catalog;
-pub mod catalog_tracker;
+pub(crate) mod catalog_tracker;
 pub mod drift;
 pub mod scratch;
-pub mod scratch_cleanup;
-pub mod scratch_shape;
+pub(crate) mod scratch_cleanup;
+pub(crate) mod scratch_shape;
 pub mod verify;
 pub mod verify_report;
