@@ -4,7 +4,7 @@
 
 pub mod adopt;
 pub mod catalog;
-pub(crate) mod catalog_tracker;
+pub mod catalog_tracker;
 pub mod drift;
 pub mod scratch;
 pub(crate) mod scratch_cleanup;
