@@ -193,16 +193,7 @@ fn concurrent_migration(name: &str, create: &Statement, drop: &Statement) -> Mig
         .skip_while(|w| *w != "CONCURRENTLY")
         .nth(1)
         .unwrap_or("index");
-    let suffix: String = ix
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '_'
-            }
-        })
-        .collect();
+    let suffix = crate::migrations::names::slug(ix);
     Migration {
         name: format!("{name}_{}", suffix.trim_matches('_')),
         up: render_file(

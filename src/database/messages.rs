@@ -273,7 +273,7 @@ impl<'s> Renderer<'_, 's> {
         }
         parts.extend(flush);
         parts.push(Part::Sql(file_sql(step).trim_end()));
-        let mut tail = format!("\n;\n{}", self.ledger_write(step));
+        let mut tail = format!("\n;\n{}", ledger_write(self.options, step));
         if !self.options.single_transaction {
             tail.push_str("COMMIT;");
         }
@@ -298,26 +298,12 @@ impl<'s> Renderer<'_, 's> {
             parts.push(Part::Text("BEGIN;\n".into()));
         }
         parts.extend(flush);
-        let mut tail = self.ledger_write(step);
+        let mut tail = ledger_write(self.options, step);
         if !self.options.single_transaction {
             tail.push_str("COMMIT;");
         }
         parts.push(Part::Text(tail));
         self.push(Purpose::Ledger(index), parts);
-    }
-
-    fn ledger_write(&self, step: &Step) -> String {
-        let (t, m) = (self.options.tables, step.migration);
-        match (self.options.ledger_writes, step.direction) {
-            (LedgerWrites::PerStep, Direction::Up) => {
-                ledger::record_applied_sql(t, m, RecordedBy::Run, "NULL")
-            }
-            (LedgerWrites::PerStep, Direction::Down) => ledger::record_reverted_sql(t, &m.version),
-            (LedgerWrites::Batched, Direction::Up) => ledger::record_diesel_row_sql(t, &m.version),
-            (LedgerWrites::Batched, Direction::Down) => {
-                ledger::forget_diesel_row_sql(t, &m.version)
-            }
-        }
     }
 
     fn close(&mut self) {
@@ -342,6 +328,20 @@ pub fn file_sql<'s>(step: &Step<'s>) -> &'s str {
     match step.direction {
         Direction::Up => &step.migration.up_sql,
         Direction::Down => step.migration.down_sql.as_deref().unwrap_or_default(),
+    }
+}
+
+/// The ledger statement that records `step`: the whole record per step, or
+/// only Diesel's row when the side records are batched.
+pub(crate) fn ledger_write(options: &RenderOptions, step: &Step) -> String {
+    let (t, m) = (options.tables, step.migration);
+    match (options.ledger_writes, step.direction) {
+        (LedgerWrites::PerStep, Direction::Up) => {
+            ledger::record_applied_sql(t, m, RecordedBy::Run, "NULL")
+        }
+        (LedgerWrites::PerStep, Direction::Down) => ledger::record_reverted_sql(t, &m.version),
+        (LedgerWrites::Batched, Direction::Up) => ledger::record_diesel_row_sql(t, &m.version),
+        (LedgerWrites::Batched, Direction::Down) => ledger::forget_diesel_row_sql(t, &m.version),
     }
 }
 

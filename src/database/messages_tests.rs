@@ -190,23 +190,12 @@ fn the_ledger_follows_each_step(
     messages: &[Message],
     context: &str,
 ) {
-    let t = options.tables;
     for message in messages {
         let Some(i) = message.completes() else {
             continue;
         };
         let step = &plan.steps[i];
-        let m = step.migration;
-        let write = match (options.ledger_writes, step.direction) {
-            (LedgerWrites::PerStep, Direction::Up) => {
-                ledger::record_applied_sql(t, m, RecordedBy::Run, "NULL")
-            }
-            (LedgerWrites::PerStep, Direction::Down) => ledger::record_reverted_sql(t, &m.version),
-            (LedgerWrites::Batched, Direction::Up) => ledger::record_diesel_row_sql(t, &m.version),
-            (LedgerWrites::Batched, Direction::Down) => {
-                ledger::forget_diesel_row_sql(t, &m.version)
-            }
-        };
+        let write = ledger_write(options, step);
         let text = message.text(marked);
         let sql_end = message.sql_at(marked).map_or(0, |(sql, at)| at + sql.len());
         assert!(text[sql_end..].contains(&write), "{context}");

@@ -60,6 +60,20 @@ pub fn dir_name_problem(dir_name: &str, version: &str) -> Option<String> {
     None
 }
 
+/// `text` with ASCII letters and digits lowercased and every other character
+/// turned into `_`: a piece safe in a migration name or a database name.
+pub fn slug(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
 /// A directory name as messages show it: bare when it is plain (letters,
 /// digits, `_ - . / :`), else in double quotes (with `"` and `\` escaped),
 /// so that a name with spaces reads as one name.

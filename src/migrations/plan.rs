@@ -31,28 +31,27 @@ pub struct Plan<'s> {
 impl<'s> Plan<'s> {
     /// A plan that applies exactly these migrations, in this order.
     pub fn up(migrations: impl IntoIterator<Item = &'s MigrationScript>) -> Self {
-        Plan {
-            steps: migrations
-                .into_iter()
-                .map(|migration| Step {
-                    direction: Direction::Up,
-                    migration,
-                })
-                .collect(),
-        }
+        Plan::all(Direction::Up, migrations)
     }
 
     /// A plan that reverts exactly these migrations, in this order.
     pub fn down(migrations: impl IntoIterator<Item = &'s MigrationScript>) -> Self {
-        Plan {
-            steps: migrations
-                .into_iter()
-                .map(|migration| Step {
-                    direction: Direction::Down,
-                    migration,
-                })
-                .collect(),
-        }
+        Plan::all(Direction::Down, migrations)
+    }
+
+    /// Every one of `migrations`, in this order, in one direction.
+    fn all(
+        direction: Direction,
+        migrations: impl IntoIterator<Item = &'s MigrationScript>,
+    ) -> Self {
+        let steps = migrations
+            .into_iter()
+            .map(|migration| Step {
+                direction,
+                migration,
+            })
+            .collect();
+        Plan { steps }
     }
 
     /// True when there is nothing to do.

@@ -33,15 +33,8 @@ static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 /// A new scratch database name: `ragchat_scratch_<db>_<host>_<pid>_<ms>`
 /// (at most 63 bytes, PostgreSQL's limit).
 pub fn new_name(target_db: &str) -> String {
-    let owner: String = target_db
+    let owner: String = crate::migrations::names::slug(target_db)
         .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '_'
-            }
-        })
         .take(16)
         .collect();
     let millis = SystemTime::now()
