@@ -1,6 +1,7 @@
 //! The toolkit's error type: every variant is a case a user can act on, and
-//! carries the fix in its message. [`Error::exit_code`] maps each case to the
-//! exit code of the command contract.
+//! carries the fix in its message. [`Error::kind`] says which kind of
+//! failure it is (bad input, a failure, findings, a lock not obtained); the
+//! binary turns that kind into its exit code, in one place.
 
 use std::fmt;
 use std::time::Duration;
@@ -19,10 +20,24 @@ impl fmt::Display for SqlLine {
     }
 }
 
+/// The kinds of failure a caller tells apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// The input is wrong: a URL, a migration folder, a flag, missing server
+    /// binaries. Nothing was tried; fix the input and run again.
+    BadInput,
+    /// The work was tried and failed, or was refused for the database's state.
+    Failure,
+    /// Checks found problems the caller must act on (the lint gate).
+    Findings,
+    /// Another migrator held the migration lock for longer than allowed.
+    LockTimeout,
+}
+
 /// Everything a toolkit call can fail with.
 #[derive(Debug, Error)]
 pub enum Error {
-    /// The database URL or conninfo string cannot be parsed (exit 2).
+    /// The database URL or conninfo string cannot be parsed (bad input).
     #[error(
         "invalid database URL: {reason}\n  fix: give postgres://user:password@host:port/dbname \
          (postgresql+asyncpg:// and friends are accepted) or a conninfo string like \
@@ -33,7 +48,7 @@ pub enum Error {
         reason: String,
     },
 
-    /// A migration directory or file is malformed (exit 2).
+    /// A migration directory or file is malformed (bad input).
     #[error(
         "invalid migration {}: {reason}",
         crate::migrations::names::shown(path)
@@ -45,11 +60,11 @@ pub enum Error {
         reason: String,
     },
 
-    /// A command-line value is wrong: a target, a name, a flag combination (exit 2).
+    /// A command-line value is wrong: a target, a name, a flag combination (bad input).
     #[error("{0}")]
     Usage(String),
 
-    /// The server could not be reached or refused us (exit 1).
+    /// The server could not be reached or refused us (a failure).
     #[error("could not connect to {url}: {reason}")]
     Connect {
         /// The URL with its password masked.
@@ -61,7 +76,7 @@ pub enum Error {
         source: Option<Box<dyn std::error::Error + Send + Sync>>,
     },
 
-    /// A migration's SQL failed; nothing of that migration was kept (exit 1).
+    /// A migration's SQL failed; nothing of that migration was kept (a failure).
     #[error(
         "migration {} failed ({file}{line}): {message}",
         crate::migrations::names::shown(dir)
@@ -81,11 +96,11 @@ pub enum Error {
     },
 
     /// The toolkit refused to act on this database state or these
-    /// migrations (exit 1; 2 for flags that ask for the impossible).
+    /// migrations (a failure; bad input for flags that ask for the impossible).
     #[error("{0}")]
     Refused(crate::refusal::Refusal),
 
-    /// A query of the toolkit's own failed (exit 1).
+    /// A query of the toolkit's own failed (a failure).
     #[error("database error: {message}")]
     Database {
         /// The step that failed, PostgreSQL's message and the fix.
@@ -95,7 +110,7 @@ pub enum Error {
         source: Option<diesel::result::Error>,
     },
 
-    /// Another migrator held the lock for longer than `--lock-timeout` (exit 4).
+    /// Another migrator held the lock for longer than `--lock-timeout` (lock timeout).
     #[error(
         "timed out after {}s waiting for the migration lock{}\n  fix: wait for the other \
          migrator to finish, or raise --lock-timeout",
@@ -109,7 +124,7 @@ pub enum Error {
         holder: Option<i32>,
     },
 
-    /// A local file could not be read or written (exit 1).
+    /// A local file could not be read or written (a failure).
     #[error("{path}: {source}")]
     Io {
         /// The file or directory.
@@ -119,8 +134,8 @@ pub enum Error {
         source: std::io::Error,
     },
 
-    /// The local PostgreSQL server could not be found, created or started (exit 2
-    /// when binaries are missing, 1 otherwise).
+    /// The local PostgreSQL server could not be found, created or started (bad input
+    /// when binaries are missing, a failure otherwise).
     #[error("{message}")]
     Server {
         /// What went wrong and how to fix it.
@@ -129,28 +144,33 @@ pub enum Error {
         missing_binaries: bool,
     },
 
-    /// The lint gate refused migrations with error-level findings (exit 3).
+    /// The lint gate refused migrations with error-level findings (findings).
     #[error("{0}")]
     LintRefused(String),
 
-    /// The toolkit broke one of its own rules; a bug to report (exit 1).
+    /// The toolkit broke one of its own rules; a bug to report (a failure).
     #[error("internal error: {0}; please report this as a bug")]
     Internal(String),
 }
 
 impl Error {
-    /// The process exit code the command contract assigns to this error.
-    pub fn exit_code(&self) -> u8 {
+    /// Which kind of failure this is: what a caller (and the binary's exit
+    /// code) tells apart.
+    pub fn kind(&self) -> ErrorKind {
         match self {
-            Error::InvalidUrl { .. } | Error::InvalidMigration { .. } | Error::Usage(_) => 2,
+            Error::InvalidUrl { .. } | Error::InvalidMigration { .. } | Error::Usage(_) => {
+                ErrorKind::BadInput
+            }
             Error::Server {
                 missing_binaries: true,
                 ..
-            } => 2,
-            Error::Refused(crate::refusal::Refusal::NotInOneTransaction { .. }) => 2,
-            Error::LockTimeout { .. } => 4,
-            Error::LintRefused(_) => 3,
-            _ => 1,
+            } => ErrorKind::BadInput,
+            Error::Refused(crate::refusal::Refusal::NotInOneTransaction { .. }) => {
+                ErrorKind::BadInput
+            }
+            Error::LockTimeout { .. } => ErrorKind::LockTimeout,
+            Error::LintRefused(_) => ErrorKind::Findings,
+            _ => ErrorKind::Failure,
         }
     }
 

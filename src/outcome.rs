@@ -3,7 +3,7 @@
 //! set-up, 3 findings (`check`, `verify`, `lint`, the lint gate), 4 the
 //! migration lock not obtained in time.
 
-use ragchat_migrate::error::{Error, Result};
+use ragchat_migrate::error::{Error, ErrorKind, Result};
 
 /// A command that ran to its end.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,5 +40,33 @@ pub fn exit_code(result: &Result<Outcome>) -> u8 {
 
 /// The exit code of a failure, by its kind.
 fn error_code(error: &Error) -> u8 {
-    error.exit_code()
+    match error.kind() {
+        ErrorKind::Failure => 1,
+        ErrorKind::BadInput => 2,
+        ErrorKind::Findings => 3,
+        ErrorKind::LockTimeout => 4,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn every_ending_has_the_contract_code() {
+        assert_eq!(exit_code(&Ok(Outcome::Success)), 0);
+        assert_eq!(exit_code(&Ok(Outcome::Findings)), 3);
+        assert_eq!(exit_code(&Ok(Outcome::Unparsable)), 2);
+        let failure = Error::Internal("x".into());
+        assert_eq!(exit_code(&Err(failure)), 1);
+        assert_eq!(exit_code(&Err(Error::Usage("bad flag".into()))), 2);
+        assert_eq!(exit_code(&Err(Error::LintRefused("x".into()))), 3);
+        let waited = Duration::from_secs(1);
+        let timeout = Error::LockTimeout {
+            waited,
+            holder: None,
+        };
+        assert_eq!(exit_code(&Err(timeout)), 4);
+    }
 }

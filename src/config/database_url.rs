@@ -466,7 +466,7 @@ mod tests {
             "host=h password=hunter2 bogus=1",
         ] {
             let err = DatabaseUrl::parse(bad).unwrap_err();
-            assert_eq!(err.exit_code(), 2, "{bad}");
+            assert_eq!(err.kind(), crate::error::ErrorKind::BadInput, "{bad}");
             assert!(!err.to_string().contains("hunter2"), "{err}");
         }
     }

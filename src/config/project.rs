@@ -270,7 +270,7 @@ mod tests {
         )
         .unwrap();
         let err = Selection::choose(None, false, root.path()).unwrap_err();
-        assert_eq!(err.exit_code(), 2);
+        assert_eq!(err.kind(), crate::error::ErrorKind::BadInput);
         assert!(err.to_string().contains("does not exist"), "{err}");
     }
 }

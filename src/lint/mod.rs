@@ -130,18 +130,6 @@ impl LintReport {
             .filter(|f| f.level == Level::Warning)
             .count()
     }
-
-    /// The `lint` exit code: 2 when a file could not be parsed, 3 with
-    /// error-level findings, else 0.
-    pub fn exit_code(&self) -> u8 {
-        if self.parse_failures().next().is_some() {
-            2
-        } else if self.errors() > 0 {
-            3
-        } else {
-            0
-        }
-    }
 }
 
 /// Lints `up.sql` of each migration. `location` is the migrations

@@ -417,7 +417,7 @@ mod tests {
     #[test]
     fn a_missing_folder_names_the_fix() {
         let err = MigrationDirectory::open(Path::new("/nonexistent/migrations")).unwrap_err();
-        assert_eq!(err.exit_code(), 2);
+        assert_eq!(err.kind(), crate::error::ErrorKind::BadInput);
         assert!(err.to_string().contains("--migrations-dir"), "{err}");
     }
 }

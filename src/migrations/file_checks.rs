@@ -102,7 +102,7 @@ mod tests {
     #[test]
     fn bom_nul_and_bad_utf8_name_the_problem() {
         let err = text_of(b"\xEF\xBB\xBFSELECT 1;", "m/up.sql").unwrap_err();
-        assert_eq!(err.exit_code(), 2);
+        assert_eq!(err.kind(), crate::error::ErrorKind::BadInput);
         assert!(err.to_string().contains("byte order mark"), "{err}");
         let err = text_of(b"SELECT 1;\nSELECT\0 2;", "m/up.sql").unwrap_err();
         assert!(err.to_string().contains("NUL byte at line 2"), "{err}");

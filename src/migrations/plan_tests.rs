@@ -64,7 +64,7 @@ fn relative_targets_are_bounded() {
     );
     let err = upgrade(&s, &st, &Target::Relative(3), Options::default()).unwrap_err();
     assert!(err.to_string().contains("the most is +2"), "{err}");
-    assert_eq!(err.exit_code(), 2);
+    assert_eq!(err.kind(), crate::error::ErrorKind::BadInput);
     let err = downgrade(&s, &st, &Target::Relative(-2)).unwrap_err();
     assert!(err.to_string().contains("the most is -1"), "{err}");
     assert_eq!(
@@ -140,7 +140,7 @@ fn out_of_order_pending_is_refused_unless_allowed() {
     assert!(st.migrations[1].out_of_order);
     let err = upgrade(&s, &st, &Target::Head, Options::default()).unwrap_err();
     assert!(err.to_string().contains("m1"), "{err}");
-    assert_eq!(err.exit_code(), 1);
+    assert_eq!(err.kind(), crate::error::ErrorKind::Failure);
     let plan = upgrade(
         &s,
         &st,
@@ -281,7 +281,7 @@ fn one_transaction_refuses_migrations_that_must_run_outside_one() {
         ..Options::default()
     };
     let err = for_command(&s, &st, &Command::Upgrade(Target::Head), single).unwrap_err();
-    assert_eq!(err.exit_code(), 2);
+    assert_eq!(err.kind(), crate::error::ErrorKind::BadInput);
     assert_eq!(
         err.to_string(),
         "--single-transaction cannot include migrations that must run outside a transaction \
@@ -310,7 +310,7 @@ fn the_planner_refuses_transaction_control_in_a_transactional_step() {
         err.to_string().contains("up.sql: line 2: `COMMIT`"),
         "{err}"
     );
-    assert_eq!(err.exit_code(), 2);
+    assert_eq!(err.kind(), crate::error::ErrorKind::BadInput);
 }
 
 #[test]

@@ -366,6 +366,6 @@ mod tests {
             down_sha256: None,
         };
         let err = MigrationSet::from_scripts(vec![script("1_a"), script("1_b")]).unwrap_err();
-        assert_eq!(err.exit_code(), 2);
+        assert_eq!(err.kind(), crate::error::ErrorKind::BadInput);
     }
 }

@@ -141,7 +141,7 @@ mod tests {
             err.to_string().contains("down.sql: line 1: `BEGIN`"),
             "{err}"
         );
-        assert_eq!(err.exit_code(), 2);
+        assert_eq!(err.kind(), crate::error::ErrorKind::BadInput);
     }
 
     #[test]

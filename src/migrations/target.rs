@@ -175,6 +175,9 @@ mod tests {
         assert!(ambiguous.contains("ambiguous") && ambiguous.contains("add_x"));
         let unknown = resolve_revision(&s, "1999").unwrap_err().to_string();
         assert!(unknown.contains("unknown target") && unknown.contains("initial_schema"));
-        assert_eq!(resolve_revision(&s, "nope").unwrap_err().exit_code(), 2);
+        assert_eq!(
+            resolve_revision(&s, "nope").unwrap_err().kind(),
+            crate::error::ErrorKind::BadInput
+        );
     }
 }

@@ -330,7 +330,7 @@ mod tests {
             Some(OsString::new()),
         )
         .unwrap_err();
-        assert_eq!(err.exit_code(), 2);
+        assert_eq!(err.kind(), crate::error::ErrorKind::BadInput);
         let text = err.to_string();
         assert!(text.contains("apt-get install postgresql"), "{text}");
         assert!(text.contains("brew install postgresql"), "{text}");
