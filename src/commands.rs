@@ -19,10 +19,12 @@ mod dev;
 mod history;
 mod history_filter;
 mod lint;
+pub(crate) mod lint_gate;
 mod migrate;
 mod offline;
 mod pending;
 mod redo_accept;
+pub(crate) mod run_observer;
 mod show;
 mod stamp;
 mod verify;
@@ -62,6 +64,6 @@ fn completions(shell: clap_complete::Shell) -> Result<Outcome> {
     use clap::CommandFactory;
     let mut script = Vec::new();
     clap_complete::generate(shell, &mut Cli::command(), "ragchat-migrate", &mut script);
-    crate::pipe::stdout(&script);
+    crate::output::pipe::stdout(&script);
     Ok(Outcome::Success)
 }

@@ -116,11 +116,11 @@ pub fn report_usage_error(error: &clap::Error, args: &[String]) -> Result<Outcom
             .skip(1)
             .find(|a| names.contains(a))
             .map_or("", String::as_str);
-        let doc = crate::json_contract::finish(
+        let doc = crate::output::json_contract::finish(
             command,
-            &crate::json_contract::error_document(message, exit_code(&failure)),
+            &crate::output::json_contract::error_document(message, exit_code(&failure)),
         );
-        crate::pipe::stdout(format!("{doc:#}\n").as_bytes());
+        crate::output::pipe::stdout(format!("{doc:#}\n").as_bytes());
     }
     failure
 }

@@ -3,21 +3,15 @@
 mod cli;
 mod commands;
 mod help;
-mod json_contract;
-mod lint_gate;
-mod local_notes;
 mod outcome;
 mod output;
-mod pipe;
-mod progress;
-mod run_observer;
 
 use clap::FromArgMatches;
 use ragchat_migrate::error::Error;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    pipe::install_panic_hook();
+    output::pipe::install_panic_hook();
     // `.env` in this directory or a parent fills in what the environment
     // lacks; the environment and then explicit flags win over it.
     ragchat_migrate::config::database_choice::remember_environment();
@@ -35,8 +29,8 @@ fn main() -> ExitCode {
         Err(e) => return ExitCode::from(outcome::exit_code(&help::report_usage_error(&e, &text))),
     };
     let mut printer = output::Printer::new(&cli.global);
-    printer.command = json_contract::command_name(&cli.command);
-    progress::install_scratch_bar(&printer);
+    printer.command = output::json_contract::command_name(&cli.command);
+    output::progress::install_scratch_bar(&printer);
     let result = match env_file_problem {
         // Without a URL on the command line, `.env` was where it would come from.
         Some(problem) if cli.global.database_url.is_none() => Err(Error::Usage(problem)),

@@ -2,15 +2,21 @@
 //! JSON document a command prints with `--format json`. Commands build a
 //! typed report (the files under `output/`, one per command family) and
 //! hand it to [`Printer::report`], which prints it as text or as JSON.
+//! Beside the reports: the JSON envelope (`json_contract`), progress bars
+//! and step counters (`progress`), the notes about the local cluster
+//! (`local_notes`), and quiet exit on a closed pipe (`pipe`).
 
 pub mod check;
 pub mod create;
 pub mod dev;
-
 pub mod history;
+pub mod json_contract;
 pub mod ledger;
 pub mod lint;
+pub mod local_notes;
 pub mod migrate;
+pub mod pipe;
+pub mod progress;
 pub mod show;
 pub mod status;
 pub mod verify;
@@ -137,7 +143,7 @@ impl Printer {
                 object.entry("source").or_insert_with(|| source.clone());
             }
             let mut out = std::io::stdout().lock();
-            let doc = crate::json_contract::finish(self.command, &value);
+            let doc = crate::output::json_contract::finish(self.command, &value);
             let text = serde_json::to_string_pretty(&doc).unwrap_or_default();
             let _ = writeln!(out, "{}", mask(&text));
         }
@@ -173,7 +179,9 @@ impl Printer {
         let message = mask(message);
         eprintln!("{prefix} {message}");
         if self.json_mode() {
-            self.json(&crate::json_contract::error_document(&message, exit_code));
+            self.json(&crate::output::json_contract::error_document(
+                &message, exit_code,
+            ));
         }
     }
 

@@ -2,8 +2,8 @@
 //! the connection, and the progress printer.
 
 use crate::cli::Global;
+use crate::commands::run_observer::RunObserver;
 use crate::output::Printer;
-use crate::run_observer::RunObserver;
 use diesel::PgConnection;
 use ragchat_migrate::config::database_choice::{self, Choice};
 use ragchat_migrate::config::database_url::DatabaseUrl;
@@ -158,7 +158,7 @@ impl Context {
             Choice::Url(raw) => (DatabaseUrl::parse(&raw)?, None),
             Choice::Local => {
                 let cluster = LocalCluster::locate()?;
-                crate::local_notes::announce(&self.printer, &cluster, self.global.local);
+                crate::output::local_notes::announce(&self.printer, &cluster, self.global.local);
                 let session = cluster.use_for_command()?;
                 (session.url().clone(), Some(session))
             }

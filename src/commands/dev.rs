@@ -61,14 +61,14 @@ impl Context {
                     .into(),
             )
         })?;
-        crate::local_notes::warn_if_stopped(&self.printer, cluster);
+        crate::output::local_notes::warn_if_stopped(&self.printer, cluster);
         if self.printer.json_mode() {
             self.printer.json_of(&DevUrl {
                 database_url: url,
                 running: cluster.running_pid().is_some(),
             });
         } else {
-            crate::pipe::stdout(format!("{url}\n").as_bytes());
+            crate::output::pipe::stdout(format!("{url}\n").as_bytes());
         }
         Ok(())
     }

@@ -4,7 +4,7 @@
 use super::context::{Connected, Context};
 use super::offline;
 use crate::cli::{DowngradeArgs, RedoArgs, ResetArgs, SqlOptions, UpgradeArgs};
-use crate::lint_gate::LintGate;
+use crate::commands::lint_gate::LintGate;
 use crate::outcome::Outcome;
 use crate::output::migrate::{FailedRun, RunReport};
 use crate::output::status::CurrentRef;

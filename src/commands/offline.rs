@@ -106,7 +106,7 @@ impl Context {
                 steps,
             });
         } else {
-            crate::pipe::stdout(script.as_bytes());
+            crate::output::pipe::stdout(script.as_bytes());
         }
     }
 

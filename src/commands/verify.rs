@@ -21,8 +21,8 @@ impl Context {
         let timeout = self.global.connect_timeout;
         let mut scratches: Vec<ScratchDb> = Vec::new();
         let p = self.printer;
-        let bar = crate::progress::enabled(&p)
-            .then(|| crate::progress::bar("verifying", set.len().saturating_sub(start)));
+        let bar = crate::output::progress::enabled(&p)
+            .then(|| crate::output::progress::bar("verifying", set.len().saturating_sub(start)));
         let report = {
             let mut fresh = || -> Result<diesel::PgConnection> {
                 scratches.clear();

@@ -161,7 +161,7 @@ impl FailedRun {
     /// Records it for the error document (see `json_contract`).
     pub fn record(&self) {
         if let Ok(serde_json::Value::Object(fields)) = serde_json::to_value(self) {
-            crate::json_contract::set_failure_detail(fields);
+            crate::output::json_contract::set_failure_detail(fields);
         }
     }
 }

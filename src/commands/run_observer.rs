@@ -2,9 +2,9 @@
 //! terminal), the lock wait, the steps done (for a failure's report), and,
 //! before an upgrade runs, the lint gate.
 
-use crate::lint_gate::LintGate;
+use crate::commands::lint_gate::LintGate;
+use crate::output::progress::enabled;
 use crate::output::{duration, Printer, Style};
-use crate::progress::enabled;
 use diesel::PgConnection;
 use ragchat_migrate::database::migrator::{Observer, StepReport};
 use ragchat_migrate::error::Result;
