@@ -1,8 +1,7 @@
 //! The schema's rules at work on a real server: server defaults,
 //! `updated_at` triggers, cascading and nulling deletes, unique violations.
 
-use crate::support::migrated;
-use crate::support::new_user;
+use crate::support::{migrated, new_conversation, new_document, new_pool, new_user};
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
@@ -20,30 +19,8 @@ fn server_defaults_apply() {
     assert!(user.is_active && !user.is_superuser);
     assert!(user.created_at >= before - chrono::Duration::seconds(5));
     assert_eq!(user.created_at, user.updated_at);
-    let pool: KnowledgePool = diesel::insert_into(knowledge_pools::table)
-        .values(NewKnowledgePool {
-            user_id: user.id,
-            name: "p",
-            description: None,
-            collection_name: "c_defaults",
-        })
-        .returning(KnowledgePool::as_returning())
-        .get_result(c)
-        .unwrap();
-    let doc: Document = diesel::insert_into(documents::table)
-        .values(NewDocument {
-            knowledge_pool_id: pool.id,
-            filename: "f",
-            file_path: None,
-            file_size: None,
-            mime_type: None,
-            source_type: None,
-            source_url: None,
-            metadata: None,
-        })
-        .returning(Document::as_returning())
-        .get_result(c)
-        .unwrap();
+    let pool = new_pool(c, user.id, "c_defaults");
+    let doc = new_document(c, pool.id);
     assert_eq!(doc.status, DocumentStatus::Pending);
     assert_eq!(doc.num_chunks, 0);
     assert_eq!(doc.source_type, "upload");
@@ -109,83 +86,13 @@ fn deleting_a_user_cascades_and_deleting_a_conversation_nulls_memories() {
     let c = &mut conn;
     let keep = new_user(c, "keep");
     let gone = new_user(c, "gone");
-    let mut conv_of = |u: &User| -> Conversation {
-        diesel::insert_into(conversations::table)
-            .values(NewConversation {
-                user_id: u.id,
-                title: None,
-                use_rag: None,
-                use_scratchpad: None,
-            })
-            .returning(Conversation::as_returning())
-            .get_result(c)
-            .unwrap()
-    };
-    let keep_conv = conv_of(&keep);
-    let gone_conv = conv_of(&gone);
+    let keep_conv = new_conversation(c, keep.id);
+    let gone_conv = new_conversation(c, gone.id);
     for (u, conv, coll) in [(&keep, &keep_conv, "c_keep"), (&gone, &gone_conv, "c_gone")] {
-        diesel::insert_into(messages::table)
-            .values(NewMessage {
-                conversation_id: conv.id,
-                role: MessageRole::User,
-                content: "q",
-                metadata: None,
-            })
-            .execute(c)
-            .unwrap();
-        diesel::insert_into(scratchpad_entries::table)
-            .values(NewScratchpadEntry {
-                user_id: u.id,
-                entry_type: ScratchpadEntryType::Note,
-                content: "n",
-                entry_date: None,
-                metadata: None,
-            })
-            .execute(c)
-            .unwrap();
-        let pool: KnowledgePool = diesel::insert_into(knowledge_pools::table)
-            .values(NewKnowledgePool {
-                user_id: u.id,
-                name: "p",
-                description: None,
-                collection_name: coll,
-            })
-            .returning(KnowledgePool::as_returning())
-            .get_result(c)
-            .unwrap();
-        diesel::insert_into(documents::table)
-            .values(NewDocument {
-                knowledge_pool_id: pool.id,
-                filename: "f",
-                file_path: None,
-                file_size: None,
-                mime_type: None,
-                source_type: None,
-                source_url: None,
-                metadata: None,
-            })
-            .execute(c)
-            .unwrap();
-        diesel::insert_into(user_memories::table)
-            .values(NewUserMemory {
-                user_id: u.id,
-                source_conversation_id: Some(conv.id),
-                content: "m",
-                importance: None,
-            })
-            .execute(c)
-            .unwrap();
+        give_one_child_of_each_kind(c, u, conv, coll);
     }
 
     diesel::delete(&gone).execute(c).unwrap();
-    let count = |c: &mut PgConnection, sql: &str| -> i64 {
-        #[derive(QueryableByName)]
-        struct N {
-            #[diesel(sql_type = diesel::sql_types::BigInt)]
-            n: i64,
-        }
-        diesel::sql_query(sql).get_result::<N>(c).unwrap().n
-    };
     for table in [
         "conversations",
         "messages",
@@ -212,6 +119,52 @@ fn deleting_a_user_cascades_and_deleting_a_conversation_nulls_memories() {
         (keep.id, None)
     );
     assert_eq!(count(c, "SELECT count(*) AS n FROM messages"), 0);
+}
+
+/// One row in every table below `user`: a message in `conv`, a
+/// scratchpad note, a pool on collection `coll` with one document, and a
+/// memory drawn from `conv`.
+fn give_one_child_of_each_kind(c: &mut PgConnection, user: &User, conv: &Conversation, coll: &str) {
+    diesel::insert_into(messages::table)
+        .values(NewMessage {
+            conversation_id: conv.id,
+            role: MessageRole::User,
+            content: "q",
+            metadata: None,
+        })
+        .execute(c)
+        .unwrap();
+    diesel::insert_into(scratchpad_entries::table)
+        .values(NewScratchpadEntry {
+            user_id: user.id,
+            entry_type: ScratchpadEntryType::Note,
+            content: "n",
+            entry_date: None,
+            metadata: None,
+        })
+        .execute(c)
+        .unwrap();
+    let pool = new_pool(c, user.id, coll);
+    new_document(c, pool.id);
+    diesel::insert_into(user_memories::table)
+        .values(NewUserMemory {
+            user_id: user.id,
+            source_conversation_id: Some(conv.id),
+            content: "m",
+            importance: None,
+        })
+        .execute(c)
+        .unwrap();
+}
+
+/// The `n` column of the one row `sql` returns.
+fn count(c: &mut PgConnection, sql: &str) -> i64 {
+    #[derive(QueryableByName)]
+    struct N {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    diesel::sql_query(sql).get_result::<N>(c).unwrap().n
 }
 
 #[test]

@@ -5,6 +5,7 @@ use crate::support::TestDb;
 use crate::support::{run, Tool};
 use diesel::connection::SimpleConnection;
 use serde_json::Value;
+use std::path::{Path, PathBuf};
 
 #[test]
 fn manual_alter_table_is_drift_and_check_exits_3() {
@@ -31,6 +32,48 @@ fn manual_alter_table_is_drift_and_check_exits_3() {
     assert!(db.scratch_databases().is_empty());
 }
 
+/// Hand-made changes of every kind: (the change, what `check` shows of it,
+/// the change that undoes it).
+const HAND_MADE_CHANGES: [(&str, &str, &str); 6] = [
+    (
+        "DROP INDEX ix_users_username",
+        "- index users ix_users_username",
+        "CREATE UNIQUE INDEX ix_users_username ON users (username)",
+    ),
+    (
+        "ALTER TABLE users ALTER COLUMN is_active SET DEFAULT false",
+        "users.is_active",
+        "ALTER TABLE users ALTER COLUMN is_active SET DEFAULT true",
+    ),
+    (
+        "ALTER TABLE users RENAME COLUMN username TO user_name",
+        "user_name",
+        "ALTER TABLE users RENAME COLUMN user_name TO username",
+    ),
+    (
+        "ALTER TABLE messages DROP CONSTRAINT messages_conversation_id_fkey",
+        "messages_conversation_id_fkey",
+        "ALTER TABLE messages ADD CONSTRAINT messages_conversation_id_fkey \
+         FOREIGN KEY (conversation_id) REFERENCES conversations (id) ON DELETE CASCADE",
+    ),
+    ("CREATE TABLE notes (id int)", "notes", "DROP TABLE notes"),
+    (
+        "ALTER TYPE message_role RENAME VALUE 'system' TO 'operator'",
+        "operator",
+        "ALTER TYPE message_role RENAME VALUE 'operator' TO 'system'",
+    ),
+];
+
+/// The files of the cache directory whose names start with `prefix`.
+fn cache_entries(cache: &Path, prefix: &str) -> Vec<PathBuf> {
+    std::fs::read_dir(cache)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with(prefix))
+        .collect()
+}
+
 #[test]
 fn check_caches_the_expected_schema_and_still_sees_drift() {
     let db = TestDb::new();
@@ -43,15 +86,7 @@ fn check_caches_the_expected_schema_and_still_sees_drift() {
             .run()
     };
     assert_eq!(check().code, 0);
-    let entries = |prefix: &str| -> Vec<std::path::PathBuf> {
-        std::fs::read_dir(cache.path())
-            .unwrap()
-            .flatten()
-            .map(|e| e.path())
-            .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with(prefix))
-            .collect()
-    };
-    let files = entries("expected-");
+    let files = cache_entries(cache.path(), "expected-");
     assert_eq!(files.len(), 1, "{files:?}");
     let cached = std::fs::read_to_string(&files[0]).unwrap();
     assert!(cached.contains("ix_users_email"));
@@ -63,37 +98,8 @@ fn check_caches_the_expected_schema_and_still_sees_drift() {
     // The live snapshot is cached too, one entry per database, reused only
     // while the catalogs are unchanged: every kind of hand-made change is
     // still seen on the next check, and undoing it is clean again.
-    assert_eq!(entries("live-").len(), 1);
-    let changes = [
-        (
-            "DROP INDEX ix_users_username",
-            "- index users ix_users_username",
-            "CREATE UNIQUE INDEX ix_users_username ON users (username)",
-        ),
-        (
-            "ALTER TABLE users ALTER COLUMN is_active SET DEFAULT false",
-            "users.is_active",
-            "ALTER TABLE users ALTER COLUMN is_active SET DEFAULT true",
-        ),
-        (
-            "ALTER TABLE users RENAME COLUMN username TO user_name",
-            "user_name",
-            "ALTER TABLE users RENAME COLUMN user_name TO username",
-        ),
-        (
-            "ALTER TABLE messages DROP CONSTRAINT messages_conversation_id_fkey",
-            "messages_conversation_id_fkey",
-            "ALTER TABLE messages ADD CONSTRAINT messages_conversation_id_fkey \
-             FOREIGN KEY (conversation_id) REFERENCES conversations (id) ON DELETE CASCADE",
-        ),
-        ("CREATE TABLE notes (id int)", "notes", "DROP TABLE notes"),
-        (
-            "ALTER TYPE message_role RENAME VALUE 'system' TO 'operator'",
-            "operator",
-            "ALTER TYPE message_role RENAME VALUE 'operator' TO 'system'",
-        ),
-    ];
-    for (change, shown, undo) in changes {
+    assert_eq!(cache_entries(cache.path(), "live-").len(), 1);
+    for (change, shown, undo) in HAND_MADE_CHANGES {
         db.conn().batch_execute(change).unwrap();
         let drifted = check();
         assert_eq!(drifted.code, 3, "{change}: {}", drifted.stdout);
@@ -111,5 +117,5 @@ fn check_caches_the_expected_schema_and_still_sees_drift() {
         .batch_execute("COMMENT ON TABLE users IS 'people'")
         .unwrap();
     assert_eq!(check().code, 0);
-    assert_eq!(entries("live-").len(), 1);
+    assert_eq!(cache_entries(cache.path(), "live-").len(), 1);
 }

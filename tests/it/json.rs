@@ -164,17 +164,48 @@ fn json(p: &Project, db: &TestDb, args: &[&str], code: i32) -> Value {
     serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{args:?}: {e}\n{}", r.stdout))
 }
 
+/// The documented examples, and the names of those a test has checked.
+struct Contract {
+    docs: BTreeMap<String, Value>,
+    seen: Vec<String>,
+}
+
+impl Contract {
+    /// Checks `doc` against the example for `name` and marks it exercised.
+    fn check(&mut self, name: &str, doc: Value) {
+        conforms(name, &doc, &self.docs);
+        self.seen.push(name.to_string());
+    }
+}
+
 #[test]
 fn every_command_prints_the_documented_json() {
-    let docs = documented();
+    let mut contract = Contract {
+        docs: documented(),
+        seen: Vec::new(),
+    };
     let p = Project::new(3);
     let db = TestDb::new();
-    let mut seen = Vec::new();
-    let mut check = |name: &str, doc: Value| {
-        conforms(name, &doc, &docs);
-        seen.push(name.to_string());
-    };
-    check("create", json(&p, &db, &["create", "add_widgets"], 0));
+    create_and_offline_sql(&p, &db, &mut contract);
+    the_migration_lifecycle(&p, &db, &mut contract);
+    create_autogenerate(&p, &db, &mut contract);
+    a_failed_upgrade(&p, &db, &mut contract);
+    adopt_a_python_database(&p, &mut contract);
+    the_dev_cluster(&p, &mut contract);
+    // Every documented example was exercised, and every command documented.
+    let documented: Vec<&String> = contract.docs.keys().collect();
+    for name in &documented {
+        assert!(
+            contract.seen.contains(name) || name.as_str() == "completions",
+            "docs/json.md documents `{name}`, which this test does not run"
+        );
+    }
+}
+
+/// `create` (its migration removed again), then `upgrade --sql`: one
+/// document, the script in `sql`.
+fn create_and_offline_sql(p: &Project, db: &TestDb, contract: &mut Contract) {
+    contract.check("create", json(p, db, &["create", "add_widgets"], 0));
     std::fs::remove_dir_all(
         std::fs::read_dir(p.migrations())
             .unwrap()
@@ -183,99 +214,112 @@ fn every_command_prints_the_documented_json() {
             .unwrap(),
     )
     .unwrap();
-    // Offline SQL: one document, the script in `sql`.
-    let offline = json(&p, &db, &["upgrade", "--sql"], 0);
+    let offline = json(p, db, &["upgrade", "--sql"], 0);
     assert!(
         offline["sql"].as_str().unwrap().contains("CREATE TABLE t1"),
         "{offline}"
     );
     assert_eq!(offline["steps"], 3, "{offline}");
-    check("upgrade --sql", offline);
-    check("pending", json(&p, &db, &["pending"], 0));
-    check("upgrade", json(&p, &db, &["upgrade"], 0));
-    check("current", json(&p, &db, &["current"], 0));
-    check("history", json(&p, &db, &["history", "--verbose"], 0));
-    check("show", json(&p, &db, &["show", "head", "--down"], 0));
-    check("check", json(&p, &db, &["check"], 0));
-    check("lint", json(&p, &db, &["lint", "--all"], 0));
-    check("verify", json(&p, &db, &["verify"], 0));
-    check("downgrade", json(&p, &db, &["downgrade"], 0));
-    check("redo", json(&p, &db, &["redo"], 0));
-    json(&p, &db, &["upgrade"], 0);
-    check("stamp", json(&p, &db, &["stamp", "-1", "--force"], 0));
-    json(&p, &db, &["stamp", "head"], 0);
+    contract.check("upgrade --sql", offline);
+}
+
+/// Every reading and moving command, up to an edited migration accepted
+/// and the database reset.
+fn the_migration_lifecycle(p: &Project, db: &TestDb, contract: &mut Contract) {
+    for (name, args) in [
+        ("pending", &["pending"][..]),
+        ("upgrade", &["upgrade"]),
+        ("current", &["current"]),
+        ("history", &["history", "--verbose"]),
+        ("show", &["show", "head", "--down"]),
+        ("check", &["check"]),
+        ("lint", &["lint", "--all"]),
+        ("verify", &["verify"]),
+        ("downgrade", &["downgrade"]),
+        ("redo", &["redo"]),
+    ] {
+        contract.check(name, json(p, db, args, 0));
+    }
+    json(p, db, &["upgrade"], 0);
+    contract.check("stamp", json(p, db, &["stamp", "-1", "--force"], 0));
+    json(p, db, &["stamp", "head"], 0);
     write_migration(
         &p.migrations(),
         "2025-01-01-000000_create_t1",
         "CREATE TABLE t1 (id int); -- a comment",
         "DROP TABLE t1;",
     );
-    check("accept", json(&p, &db, &["accept", "20250101"], 0));
-    check("reset", json(&p, &db, &["reset", "--yes"], 0));
-    // create --autogenerate from a desired-schema file: its own example,
-    // `desired_from` for the file, `source` for the migrations read.
-    let desired = p.path().join("desired.sql");
-    std::fs::write(
-        &desired,
-        "CREATE TABLE t1 (id int);\nCREATE TABLE t2 (id int);\nCREATE TABLE t3 (id int);\n\
-         CREATE TABLE widgets (id int PRIMARY KEY, name text);\n",
-    )
-    .unwrap();
-    let desired_arg = desired.to_str().unwrap();
-    let auto = json(
-        &p,
-        &db,
+    contract.check("accept", json(p, db, &["accept", "20250101"], 0));
+    contract.check("reset", json(p, db, &["reset", "--yes"], 0));
+}
+
+/// Writes `sql` as the desired schema and runs `create add_widgets
+/// --autogenerate --desired` on it.
+fn autogenerate_from(p: &Project, db: &TestDb, desired: &std::path::Path, sql: &str) -> Value {
+    std::fs::write(desired, sql).unwrap();
+    json(
+        p,
+        db,
         &[
             "create",
             "add_widgets",
             "--autogenerate",
             "--desired",
-            desired_arg,
+            desired.to_str().unwrap(),
         ],
         0,
+    )
+}
+
+/// create --autogenerate from a desired-schema file: its own example,
+/// `desired_from` for the file, `source` for the migrations read; and with
+/// nothing to generate, the same document, empty.
+fn create_autogenerate(p: &Project, db: &TestDb, contract: &mut Contract) {
+    let desired = p.path().join("desired.sql");
+    let desired_arg = desired.to_str().unwrap();
+    let auto = autogenerate_from(
+        p,
+        db,
+        &desired,
+        "CREATE TABLE t1 (id int);\nCREATE TABLE t2 (id int);\nCREATE TABLE t3 (id int);\n\
+         CREATE TABLE widgets (id int PRIMARY KEY, name text);\n",
     );
     assert_eq!(auto["desired_from"], desired_arg, "{auto}");
     assert_eq!(auto["source"]["kind"], "migrations_dir", "{auto}");
     for dir in auto["created"].as_array().unwrap() {
         std::fs::remove_dir_all(dir.as_str().unwrap()).unwrap();
     }
-    check("create --autogenerate", auto);
-    // Nothing to generate: the same document, empty.
-    std::fs::write(
+    contract.check("create --autogenerate", auto);
+    let nothing = autogenerate_from(
+        p,
+        db,
         &desired,
         "CREATE TABLE t1 (id int);\nCREATE TABLE t2 (id int);\nCREATE TABLE t3 (id int);\n",
-    )
-    .unwrap();
-    let nothing = json(
-        &p,
-        &db,
-        &[
-            "create",
-            "add_widgets",
-            "--autogenerate",
-            "--desired",
-            desired_arg,
-        ],
-        0,
     );
     assert_eq!(nothing["nothing_to_generate"], true, "{nothing}");
     assert_eq!(nothing["created"].as_array().unwrap().len(), 0, "{nothing}");
-    conforms("create --autogenerate", &nothing, &docs);
-    // A failed run: the step before the failure, and the one that failed.
+    conforms("create --autogenerate", &nothing, &contract.docs);
+}
+
+/// A failed run: the step before the failure, and the one that failed.
+fn a_failed_upgrade(p: &Project, db: &TestDb, contract: &mut Contract) {
     write_migration(
         &p.migrations(),
         "2025-01-03-000000_create_t3",
         "CREATE TABLE t3 (id int);\nSELECT * FROM missing;",
         "DROP TABLE t3;",
     );
-    let failed = json(&p, &db, &["upgrade"], 1);
+    let failed = json(p, db, &["upgrade"], 1);
     assert_eq!(failed["ok"], false);
     assert_eq!(failed["exit_code"], 1);
     assert_eq!(failed["steps"].as_array().unwrap().len(), 2, "{failed}");
     assert_eq!(failed["failed"]["name"], "2025-01-03-000000_create_t3");
     assert_eq!(failed["failed"]["line"], 2);
-    check("error", failed);
-    // adopt: a database the Python system made (the embedded migrations).
+    contract.check("error", failed);
+}
+
+/// adopt: a database the Python system made (the embedded migrations).
+fn adopt_a_python_database(p: &Project, contract: &mut Contract) {
     let alembic = TestDb::new();
     use diesel::connection::SimpleConnection;
     alembic
@@ -290,8 +334,11 @@ fn every_command_prints_the_documented_json() {
         &["--embedded", "--format", "json", "adopt"],
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
-    check("adopt", serde_json::from_str(&r.stdout).unwrap());
-    // dev: the local cluster, in a directory of the test's own.
+    contract.check("adopt", serde_json::from_str(&r.stdout).unwrap());
+}
+
+/// dev: the local cluster, in a directory of the test's own.
+fn the_dev_cluster(p: &Project, contract: &mut Contract) {
     let dev = |args: &[&str]| {
         let mut all = vec!["--format", "json", "dev"];
         all.extend_from_slice(args);
@@ -302,17 +349,13 @@ fn every_command_prints_the_documented_json() {
         assert_eq!(r.code, 0, "dev {args:?}: {}", r.stderr);
         serde_json::from_str::<Value>(&r.stdout).unwrap()
     };
-    check("dev start", dev(&["start"]));
-    check("dev url", dev(&["url"]));
-    check("dev status", dev(&["status"]));
-    check("dev stop", dev(&["stop"]));
-    check("dev destroy", dev(&["destroy", "--yes"]));
-    // Every documented example was exercised, and every command documented.
-    let documented: Vec<&String> = docs.keys().collect();
-    for name in &documented {
-        assert!(
-            seen.contains(name) || name.as_str() == "completions",
-            "docs/json.md documents `{name}`, which this test does not run"
-        );
+    for (name, args) in [
+        ("dev start", &["start"][..]),
+        ("dev url", &["url"]),
+        ("dev status", &["status"]),
+        ("dev stop", &["stop"]),
+        ("dev destroy", &["destroy", "--yes"]),
+    ] {
+        contract.check(name, dev(args));
     }
 }

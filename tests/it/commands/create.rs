@@ -3,6 +3,8 @@
 use super::*;
 
 use crate::support::{server, TestDb, Tool};
+use std::process::Child;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 #[test]
 fn create_makes_templates_and_refuses_hostile_or_duplicate_names() {
@@ -11,7 +13,30 @@ fn create_makes_templates_and_refuses_hostile_or_duplicate_names() {
     std::fs::create_dir(&migrations).unwrap();
     let r = run_in(dir.path(), &["create", "add_user_timezone"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let created: Vec<_> = std::fs::read_dir(&migrations)
+    assert_one_commented_template(&migrations);
+    duplicate_and_hostile_names_are_refused(dir.path(), &migrations);
+    no_transaction_writes_metadata(dir.path(), &migrations);
+    // What create makes is a valid migration for the toolkit.
+    let db = TestDb::new();
+    let u = url(&db);
+    let r = run_in(
+        dir.path(),
+        &[
+            "--database-url",
+            &u,
+            "--migrations-dir",
+            migrations.to_str().unwrap(),
+            "upgrade",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+}
+
+/// The folder holds one migration, named by version and
+/// `add_user_timezone`, its up.sql only comments, a down.sql and no
+/// metadata.toml.
+fn assert_one_commented_template(migrations: &Path) {
+    let created: Vec<_> = std::fs::read_dir(migrations)
         .unwrap()
         .flatten()
         .map(|e| e.file_name().into_string().unwrap())
@@ -30,8 +55,12 @@ fn create_makes_templates_and_refuses_hostile_or_duplicate_names() {
     );
     assert!(migrations.join(name).join("down.sql").exists());
     assert!(!migrations.join(name).join("metadata.toml").exists());
+}
 
-    let dup = run_in(dir.path(), &["create", "add_user_timezone"]);
+/// The name already taken, and names that are not plain snake case, exit
+/// 2 and write nothing, inside the folder or outside it.
+fn duplicate_and_hostile_names_are_refused(root: &Path, migrations: &Path) {
+    let dup = run_in(root, &["create", "add_user_timezone"]);
     assert_eq!(dup.code, 2);
     assert!(dup.stderr.contains("already exists"), "{}", dup.stderr);
     for hostile in [
@@ -44,19 +73,19 @@ fn create_makes_templates_and_refuses_hostile_or_duplicate_names() {
         "..",
         "x.sql",
     ] {
-        let r = run_in(dir.path(), &["create", hostile]);
+        let r = run_in(root, &["create", hostile]);
         assert_eq!(r.code, 2, "{hostile:?} was accepted");
         assert!(r.stderr.contains("invalid migration name"), "{}", r.stderr);
     }
-    assert!(!dir.path().join("escape").exists());
-    assert_eq!(std::fs::read_dir(&migrations).unwrap().count(), 1);
+    assert!(!root.join("escape").exists());
+    assert_eq!(std::fs::read_dir(migrations).unwrap().count(), 1);
+}
 
-    let r = run_in(
-        dir.path(),
-        &["create", "index_concurrently", "--no-transaction"],
-    );
+/// `--no-transaction` writes `run_in_transaction = false` beside the SQL.
+fn no_transaction_writes_metadata(root: &Path, migrations: &Path) {
+    let r = run_in(root, &["create", "index_concurrently", "--no-transaction"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let m = std::fs::read_dir(&migrations)
+    let m = std::fs::read_dir(migrations)
         .unwrap()
         .flatten()
         .find(|e| {
@@ -71,20 +100,21 @@ fn create_makes_templates_and_refuses_hostile_or_duplicate_names() {
             .trim(),
         "run_in_transaction = false"
     );
-    // What create makes is a valid migration for the toolkit.
-    let db = TestDb::new();
-    let u = url(&db);
-    let r = run_in(
-        dir.path(),
-        &[
-            "--database-url",
-            &u,
-            "--migrations-dir",
-            migrations.to_str().unwrap(),
-            "upgrade",
-        ],
-    );
-    assert_eq!(r.code, 0, "{}", r.stderr);
+}
+
+/// Starts `create NAME` on `migrations` without waiting for it.
+fn spawn_create(migrations: &Path, name: &str) -> Child {
+    Tool::new()
+        .migrations(migrations)
+        .args(["create", name])
+        .spawn()
+}
+
+/// Whether an entry of `dir` has a name that `test` accepts.
+fn any_entry(dir: &Path, test: impl Fn(&str) -> bool) -> bool {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .any(|e| test(&e.unwrap().file_name().to_string_lossy()))
 }
 
 #[test]
@@ -93,41 +123,12 @@ fn concurrent_creates_get_distinct_versions_and_complete_folders() {
     let dir = tempfile::tempdir().unwrap();
     let migrations = dir.path().join("migrations");
     std::fs::create_dir(&migrations).unwrap();
-    let spawn = |name: String| {
-        Tool::new()
-            .migrations(&migrations)
-            .args(["create", &name])
-            .spawn()
-    };
-    let stop = std::sync::atomic::AtomicBool::new(false);
+    let stop = AtomicBool::new(false);
     std::thread::scope(|scope| {
-        // A reader loading the folder the whole time never sees half a
-        // migration, nor an entry that vanishes under it (Diesel stats every
-        // entry it lists, hidden ones included).
-        let reader = scope.spawn(|| {
-            let mut loads = 0;
-            while !stop.load(std::sync::atomic::Ordering::SeqCst) {
-                let source = ragchat_migrate::Source::Directory(migrations.clone());
-                if let Err(e) = ragchat_migrate::MigrationSet::load(&source) {
-                    panic!("a reader saw a broken folder: {e}");
-                }
-                let diesel =
-                    diesel_migrations::FileBasedMigrations::from_path(&migrations).unwrap();
-                let listed =
-                    diesel::migration::MigrationSource::<diesel::pg::Pg>::migrations(&diesel)
-                        .unwrap();
-                for m in listed {
-                    let name = m.name().to_string();
-                    assert!(
-                        migrations.join(&name).join("down.sql").is_file(),
-                        "Diesel listed {name} before it was complete"
-                    );
-                }
-                loads += 1;
-            }
-            loads
-        });
-        let children: Vec<_> = (0..12).map(|i| spawn(format!("racer_{i}"))).collect();
+        let reader = scope.spawn(|| load_until_stopped(&migrations, &stop));
+        let children: Vec<_> = (0..12)
+            .map(|i| spawn_create(&migrations, &format!("racer_{i}")))
+            .collect();
         for child in children {
             let out = child.wait_with_output().unwrap();
             assert!(
@@ -136,10 +137,59 @@ fn concurrent_creates_get_distinct_versions_and_complete_folders() {
                 String::from_utf8_lossy(&out.stderr)
             );
         }
-        stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        stop.store(true, Ordering::SeqCst);
         assert!(reader.join().unwrap() > 0);
     });
-    let mut names: Vec<String> = std::fs::read_dir(&migrations)
+    twelve_distinct_versions_all_complete(&migrations);
+    // The same name twice at once: one wins, the other is told.
+    let a = spawn_create(&migrations, "same");
+    let b = spawn_create(&migrations, "same");
+    let codes = [a, b].map(|c| c.wait_with_output().unwrap().status.code());
+    let created = std::fs::read_dir(&migrations)
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .ends_with("_same")
+        })
+        .count();
+    assert!(created >= 1, "{codes:?}");
+    assert!(!any_entry(&migrations, |name| name.starts_with('.')));
+    // The reservations were made (and removed) beside the folder.
+    assert!(!any_entry(dir.path(), |name| name.contains(".creating")));
+}
+
+/// A reader loading the folder the whole time never sees half a
+/// migration, nor an entry that vanishes under it (Diesel stats every
+/// entry it lists, hidden ones included). Returns how many loads it made.
+fn load_until_stopped(migrations: &Path, stop: &AtomicBool) -> usize {
+    let mut loads = 0;
+    while !stop.load(Ordering::SeqCst) {
+        let source = ragchat_migrate::Source::Directory(migrations.to_path_buf());
+        if let Err(e) = ragchat_migrate::MigrationSet::load(&source) {
+            panic!("a reader saw a broken folder: {e}");
+        }
+        let diesel = diesel_migrations::FileBasedMigrations::from_path(migrations).unwrap();
+        let listed =
+            diesel::migration::MigrationSource::<diesel::pg::Pg>::migrations(&diesel).unwrap();
+        for m in listed {
+            let name = m.name().to_string();
+            assert!(
+                migrations.join(&name).join("down.sql").is_file(),
+                "Diesel listed {name} before it was complete"
+            );
+        }
+        loads += 1;
+    }
+    loads
+}
+
+/// The twelve racers made twelve folders with twelve versions, each with
+/// its up.sql and down.sql.
+fn twelve_distinct_versions_all_complete(migrations: &Path) {
+    let mut names: Vec<String> = std::fs::read_dir(migrations)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
@@ -155,30 +205,4 @@ fn concurrent_creates_get_distinct_versions_and_complete_folders() {
             "{n}"
         );
     }
-    // The same name twice at once: one wins, the other is told.
-    let a = spawn("same".into());
-    let b = spawn("same".into());
-    let codes = [a, b].map(|c| c.wait_with_output().unwrap().status.code());
-    let created = std::fs::read_dir(&migrations)
-        .unwrap()
-        .filter(|e| {
-            e.as_ref()
-                .unwrap()
-                .file_name()
-                .to_string_lossy()
-                .ends_with("_same")
-        })
-        .count();
-    assert!(created >= 1, "{codes:?}");
-    assert!(!std::fs::read_dir(&migrations).unwrap().any(|e| e
-        .unwrap()
-        .file_name()
-        .to_string_lossy()
-        .starts_with('.')));
-    // The reservations were made (and removed) beside the folder.
-    assert!(!std::fs::read_dir(dir.path()).unwrap().any(|e| e
-        .unwrap()
-        .file_name()
-        .to_string_lossy()
-        .contains(".creating")));
 }

@@ -45,156 +45,182 @@ fn dir_name(n: usize, label: &str) -> String {
     }
 }
 
+/// The history being written: its directory names so far, and the
+/// irreversible migrations (undeclared, declared) once written.
+struct History<'a> {
+    dir: &'a Path,
+    names: Vec<String>,
+    irreversible: String,
+    declared: String,
+}
+
+impl History<'_> {
+    /// Writes the next migration, named after `label`.
+    fn add(&mut self, label: &str, up: &str, down: Option<&str>, no_tx: bool) {
+        let name = dir_name(self.names.len(), label);
+        write(self.dir, &name, up, down, no_tx);
+        self.names.push(name);
+    }
+
+    /// The name of the migration written last.
+    fn last(&self) -> String {
+        self.names.last().unwrap().clone()
+    }
+}
+
 /// Writes the history; returns (its directory names in order, the
 /// undeclared irreversible one, the declared one).
 fn generate(dir: &Path) -> (Vec<String>, String, String) {
-    let mut names = Vec::new();
-    let add = |names: &mut Vec<String>, label: &str, up: &str, down: Option<&str>, no_tx| {
-        let name = dir_name(names.len(), label);
-        write(dir, &name, up, down, no_tx);
-        names.push(name);
+    let mut h = History {
+        dir,
+        names: Vec::new(),
+        irreversible: String::new(),
+        declared: String::new(),
     };
-    add(
-        &mut names,
+    add_foundations(&mut h);
+    for e in 0..ENTITIES {
+        add_entity(&mut h, e);
+        add_entity_extra(&mut h, e);
+    }
+    // Not migrations, by Diesel's rule.
+    std::fs::write(dir.join("README.md"), "notes").unwrap();
+    std::fs::write(dir.join(".keep"), "").unwrap();
+    (h.names, h.irreversible, h.declared)
+}
+
+/// What every entity needs: extensions, the touch function, the status type.
+fn add_foundations(h: &mut History) {
+    h.add(
         "Enable Extensions",
         "CREATE EXTENSION IF NOT EXISTS pgcrypto;\nCREATE EXTENSION IF NOT EXISTS pg_trgm;\n\
          CREATE EXTENSION IF NOT EXISTS ltree;",
         Some("DROP EXTENSION ltree;\nDROP EXTENSION pg_trgm;\nDROP EXTENSION pgcrypto;"),
         false,
     );
-    add(
-        &mut names,
+    h.add(
         "Touch Function",
         "CREATE FUNCTION touch_updated_at() RETURNS trigger LANGUAGE plpgsql AS $$\n\
          BEGIN\n  NEW.updated_at := now();\n  RETURN NEW;\nEND;\n$$;",
         Some("DROP FUNCTION touch_updated_at();"),
         false,
     );
-    add(
-        &mut names,
+    h.add(
         "Create Status Type",
         "CREATE TYPE entity_status AS ENUM ('new', 'active', 'gone');",
         Some("DROP TYPE entity_status;"),
         false,
     );
-    let mut irreversible = String::new();
-    let mut declared = String::new();
-    for e in 0..ENTITIES {
-        let parent = if e == 0 {
-            String::new()
-        } else {
-            format!(
-                ",\n  parent_id uuid REFERENCES entity_{} (id) ON DELETE CASCADE",
-                e - 1
-            )
-        };
-        add(
-            &mut names,
-            &format!("Create Entity {e}"),
+}
+
+/// Entity `e`'s table (a child of the one before), its trigger, first row
+/// and indexes.
+fn add_entity(h: &mut History, e: usize) {
+    let parent = if e == 0 {
+        String::new()
+    } else {
+        format!(
+            ",\n  parent_id uuid REFERENCES entity_{} (id) ON DELETE CASCADE",
+            e - 1
+        )
+    };
+    h.add(
+        &format!("Create Entity {e}"),
+        &format!(
+            "CREATE TABLE entity_{e} (\n  id uuid PRIMARY KEY DEFAULT gen_random_uuid(),\n  \
+             title text NOT NULL,\n  path ltree,\n  status entity_status NOT NULL DEFAULT \
+             'new',\n  created_at timestamptz NOT NULL DEFAULT now(),\n  updated_at \
+             timestamptz NOT NULL DEFAULT now(){parent}\n);\n\
+             CREATE TRIGGER entity_{e}_touch BEFORE UPDATE ON entity_{e}\n  FOR EACH ROW \
+             EXECUTE FUNCTION touch_updated_at();\n\
+             INSERT INTO entity_{e} (title, path) VALUES ('first', 'top.e{e}');"
+        ),
+        Some(&format!("DROP TABLE entity_{e};")),
+        false,
+    );
+    h.add(
+        &format!("Index Entity {e} Titles"),
+        &format!(
+            "CREATE INDEX entity_{e}_title_trgm ON entity_{e} USING gin (title gin_trgm_ops);\n\
+             CREATE INDEX entity_{e}_path ON entity_{e} USING gist (path);"
+        ),
+        Some(&format!(
+            "DROP INDEX entity_{e}_path;\nDROP INDEX entity_{e}_title_trgm;"
+        )),
+        false,
+    );
+}
+
+/// One more change to entity `e`, a different kind in turn: a column from
+/// an extension, a concurrent index, a view, a function, the two
+/// irreversible migrations, a rename.
+fn add_entity_extra(h: &mut History, e: usize) {
+    match e % 6 {
+        0 => h.add(
+            &format!("Add Entity {e} Secret"),
             &format!(
-                "CREATE TABLE entity_{e} (\n  id uuid PRIMARY KEY DEFAULT gen_random_uuid(),\n  \
-                 title text NOT NULL,\n  path ltree,\n  status entity_status NOT NULL DEFAULT \
-                 'new',\n  created_at timestamptz NOT NULL DEFAULT now(),\n  updated_at \
-                 timestamptz NOT NULL DEFAULT now(){parent}\n);\n\
-                 CREATE TRIGGER entity_{e}_touch BEFORE UPDATE ON entity_{e}\n  FOR EACH ROW \
-                 EXECUTE FUNCTION touch_updated_at();\n\
-                 INSERT INTO entity_{e} (title, path) VALUES ('first', 'top.e{e}');"
+                "ALTER TABLE entity_{e} ADD COLUMN secret bytea;\n\
+                 UPDATE entity_{e} SET secret = digest(title, 'sha256');"
             ),
-            Some(&format!("DROP TABLE entity_{e};")),
+            Some(&format!("ALTER TABLE entity_{e} DROP COLUMN secret;")),
             false,
-        );
-        add(
-            &mut names,
-            &format!("Index Entity {e} Titles"),
+        ),
+        1 => h.add(
+            &format!("Concurrent Index Entity {e}"),
+            &format!("CREATE INDEX CONCURRENTLY entity_{e}_created ON entity_{e} (created_at);"),
+            Some(&format!("DROP INDEX CONCURRENTLY entity_{e}_created;")),
+            true,
+        ),
+        2 => h.add(
+            &format!("Entity {e} Summary View"),
             &format!(
-                "CREATE INDEX entity_{e}_title_trgm ON entity_{e} USING gin (title gin_trgm_ops);\n\
-                 CREATE INDEX entity_{e}_path ON entity_{e} USING gist (path);"
+                "CREATE VIEW entity_{e}_summary AS\n  SELECT status, count(*) AS n FROM \
+                 entity_{e} GROUP BY status;"
             ),
+            Some(&format!("DROP VIEW entity_{e}_summary;")),
+            false,
+        ),
+        3 => h.add(
+            &format!("Entity {e} Title Function"),
+            &format!(
+                "CREATE FUNCTION entity_{e}_like(q text) RETURNS SETOF entity_{e}\n  \
+                 LANGUAGE sql STABLE AS $$ SELECT * FROM entity_{e} WHERE title % q $$;"
+            ),
+            Some(&format!("DROP FUNCTION entity_{e}_like(text);")),
+            false,
+        ),
+        4 if h.irreversible.is_empty() => {
+            // The down puts the column back at the end: another schema.
+            h.add(
+                &format!("Drop Entity {e} Path"),
+                &format!("ALTER TABLE entity_{e} DROP COLUMN path;"),
+                Some(&format!("ALTER TABLE entity_{e} ADD COLUMN path ltree;")),
+                false,
+            );
+            h.irreversible = h.last();
+        }
+        4 if h.declared.is_empty() => {
+            h.add(
+                &format!("Backfill Entity {e} Titles"),
+                &format!("UPDATE entity_{e} SET title = upper(title);"),
+                Some(
+                    "-- ragchat-migrate: irreversible (a data migration)\n\
+                     DO $$ BEGIN RAISE EXCEPTION 'irreversible data migration'; END $$;",
+                ),
+                false,
+            );
+            h.declared = h.last();
+        }
+        _ => h.add(
+            &format!("Rename Entity {e} Title"),
+            &format!("ALTER TABLE entity_{e} RENAME COLUMN title TO label;"),
             Some(&format!(
-                "DROP INDEX entity_{e}_path;\nDROP INDEX entity_{e}_title_trgm;"
+                "ALTER TABLE entity_{e} RENAME COLUMN label TO title;"
             )),
             false,
-        );
-        match e % 6 {
-            0 => add(
-                &mut names,
-                &format!("Add Entity {e} Secret"),
-                &format!(
-                    "ALTER TABLE entity_{e} ADD COLUMN secret bytea;\n\
-                     UPDATE entity_{e} SET secret = digest(title, 'sha256');"
-                ),
-                Some(&format!("ALTER TABLE entity_{e} DROP COLUMN secret;")),
-                false,
-            ),
-            1 => add(
-                &mut names,
-                &format!("Concurrent Index Entity {e}"),
-                &format!(
-                    "CREATE INDEX CONCURRENTLY entity_{e}_created ON entity_{e} (created_at);"
-                ),
-                Some(&format!("DROP INDEX CONCURRENTLY entity_{e}_created;")),
-                true,
-            ),
-            2 => add(
-                &mut names,
-                &format!("Entity {e} Summary View"),
-                &format!(
-                    "CREATE VIEW entity_{e}_summary AS\n  SELECT status, count(*) AS n FROM \
-                     entity_{e} GROUP BY status;"
-                ),
-                Some(&format!("DROP VIEW entity_{e}_summary;")),
-                false,
-            ),
-            3 => add(
-                &mut names,
-                &format!("Entity {e} Title Function"),
-                &format!(
-                    "CREATE FUNCTION entity_{e}_like(q text) RETURNS SETOF entity_{e}\n  \
-                     LANGUAGE sql STABLE AS $$ SELECT * FROM entity_{e} WHERE title % q $$;"
-                ),
-                Some(&format!("DROP FUNCTION entity_{e}_like(text);")),
-                false,
-            ),
-            4 if irreversible.is_empty() => {
-                // The down puts the column back at the end: another schema.
-                add(
-                    &mut names,
-                    &format!("Drop Entity {e} Path"),
-                    &format!("ALTER TABLE entity_{e} DROP COLUMN path;"),
-                    Some(&format!("ALTER TABLE entity_{e} ADD COLUMN path ltree;")),
-                    false,
-                );
-                irreversible = names.last().unwrap().clone();
-            }
-            4 if declared.is_empty() => {
-                add(
-                    &mut names,
-                    &format!("Backfill Entity {e} Titles"),
-                    &format!("UPDATE entity_{e} SET title = upper(title);"),
-                    Some(
-                        "-- ragchat-migrate: irreversible (a data migration)\n\
-                         DO $$ BEGIN RAISE EXCEPTION 'irreversible data migration'; END $$;",
-                    ),
-                    false,
-                );
-                declared = names.last().unwrap().clone();
-            }
-            _ => add(
-                &mut names,
-                &format!("Rename Entity {e} Title"),
-                &format!("ALTER TABLE entity_{e} RENAME COLUMN title TO label;"),
-                Some(&format!(
-                    "ALTER TABLE entity_{e} RENAME COLUMN label TO title;"
-                )),
-                false,
-            ),
-        }
+        ),
     }
-    // Not migrations, by Diesel's rule.
-    std::fs::write(dir.join("README.md"), "notes").unwrap();
-    std::fs::write(dir.join(".keep"), "").unwrap();
-    (names, irreversible, declared)
 }
+
 fn diesel_run(db: &TestDb, migrations: &Path) {
     diesel_on(&db.url(), migrations, &["migration", "run"]);
 }
