@@ -125,7 +125,27 @@ impl Tracker {
     /// changed owners had before (empty for a new owner); the schema-wide
     /// facts before are [`Tracker::globals`] as read before this call.
     pub fn refresh(&mut self, conn: &mut PgConnection) -> Result<HashMap<Owner, Vec<Fact>>> {
-        let Touched { mut changed, gone } = match self.touched_by_log(conn)? {
+        // The log is emptied outside the read-only transaction the rest
+        // shares.
+        let logged = match self.logging {
+            true => ddl_log::drain(conn)?,
+            false => None,
+        };
+        self.logging = logged.is_some();
+        queries::one_transaction(conn, |conn| self.refresh_from(conn, logged))
+    }
+
+    /// [`Tracker::refresh`] once the log, if any, is read.
+    fn refresh_from(
+        &mut self,
+        conn: &mut PgConnection,
+        logged: Option<Vec<Entry>>,
+    ) -> Result<HashMap<Owner, Vec<Fact>>> {
+        let from_log = match logged {
+            Some(entries) => self.touched_by_log(conn, &entries)?,
+            None => None,
+        };
+        let Touched { mut changed, gone } = match from_log {
             Some(touched) => touched,
             None => self.touched_by_inventory(conn)?,
         };
@@ -192,16 +212,13 @@ impl Tracker {
         Ok(Touched { changed, gone })
     }
 
-    /// The owners the DDL log names, or `None` when it is not installed or
-    /// holds something it cannot account for.
-    fn touched_by_log(&mut self, conn: &mut PgConnection) -> Result<Option<Touched>> {
-        if !self.logging {
-            return Ok(None);
-        }
-        let Some(entries) = ddl_log::drain(conn)? else {
-            self.logging = false;
-            return Ok(None);
-        };
+    /// The owners the DDL log's `entries` name, or `None` when they hold
+    /// something it cannot account for.
+    fn touched_by_log(
+        &mut self,
+        conn: &mut PgConnection,
+        entries: &[Entry],
+    ) -> Result<Option<Touched>> {
         let created: HashSet<(i64, i64)> = entries
             .iter()
             .filter(|e| !e.dropped)
@@ -209,7 +226,7 @@ impl Tracker {
             .collect();
         let mut touched = Touched::default();
         let mut objects = Vec::new();
-        for entry in &entries {
+        for entry in entries {
             let (Some(classid), Some(objid)) = (entry.classid, entry.objid) else {
                 continue; // GRANT and REVOKE name no object
             };

@@ -6,7 +6,7 @@
 use super::{FactsByOwner, Owner, Stamp};
 use crate::error::Result;
 use crate::proof::catalog::{self, Fact, Kind};
-use diesel::connection::SimpleConnection;
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
 use diesel::PgConnection;
@@ -67,21 +67,37 @@ pub(super) fn prepare(conn: &mut PgConnection) -> Result<()> {
 
 /// Runs `body` in a read-only transaction that uses the generic plans of
 /// the prepared statements (planning them anew would cost more than running
-/// them), with `search_path` = `public` as the facts need.
+/// them), with `search_path` = `public` as the facts need; inside
+/// [`one_transaction`], in that one.
 fn generic<T>(
     conn: &mut PgConnection,
     body: impl FnOnce(&mut PgConnection) -> diesel::QueryResult<T>,
 ) -> Result<T> {
-    Ok(conn
-        .build_transaction()
+    let inside = AnsiTransactionManager::transaction_manager_status_mut(conn)
+        .transaction_depth()?
+        .is_some();
+    if inside {
+        return Ok(body(conn)?);
+    }
+    one_transaction(conn, |conn| Ok(body(conn)?))
+}
+
+/// Runs `body`, and every query of this module it makes, in one read-only
+/// transaction set up as [`generic`] says: a refresh costs a handful of
+/// round trips rather than four per query.
+pub(super) fn one_transaction<T>(
+    conn: &mut PgConnection,
+    body: impl FnOnce(&mut PgConnection) -> Result<T>,
+) -> Result<T> {
+    conn.build_transaction()
         .read_only()
         .repeatable_read()
-        .run(|conn| {
+        .run::<T, crate::error::Error, _>(|conn| {
             conn.batch_execute(
                 "SET LOCAL search_path TO public; SET LOCAL plan_cache_mode = force_generic_plan",
             )?;
             body(conn)
-        })?)
+        })
 }
 
 fn kind_char(kind: &str) -> char {
