@@ -99,6 +99,13 @@ impl Picture {
 struct Touched {
     changed: Vec<Owner>,
     gone: Vec<Owner>,
+    /// The owners whose dependents may have changed with them; `None`: all
+    /// of `changed` and `gone`. From the log, only owners that existed
+    /// before the step and still do: what depends on a new owner was made
+    /// after it, in the step, and is in the log; what depends on a dropped
+    /// one was dropped with it (PostgreSQL refuses otherwise), and is in
+    /// the log too.
+    seeds: Option<Vec<Owner>>,
 }
 
 impl Tracker {
@@ -145,13 +152,16 @@ impl Tracker {
             Some(entries) => self.touched_by_log(conn, &entries)?,
             None => None,
         };
-        let Touched { mut changed, gone } = match from_log {
+        let Touched {
+            mut changed,
+            gone,
+            seeds,
+        } = match from_log {
             Some(touched) => touched,
             None => self.touched_by_inventory(conn)?,
         };
-        if !changed.is_empty() || !gone.is_empty() {
-            let mut seeds = changed.clone();
-            seeds.extend(&gone);
+        let seeds = seeds.unwrap_or_else(|| changed.iter().chain(&gone).copied().collect());
+        if !seeds.is_empty() {
             for owner in queries::dependents(conn, &seeds)? {
                 if !gone.contains(&owner) && !changed.contains(&owner) {
                     changed.push(owner);
@@ -209,7 +219,11 @@ impl Tracker {
             .collect();
         self.known = stamps.keys().copied().collect();
         self.stamps = stamps;
-        Ok(Touched { changed, gone })
+        Ok(Touched {
+            changed,
+            gone,
+            seeds: None,
+        })
     }
 
     /// The owners the DDL log's `entries` name, or `None` when they hold
