@@ -58,7 +58,7 @@ pub struct Global {
     pub quiet: bool,
 
     /// Seconds to wait for another migrator's lock before giving up (exit 4).
-    #[arg(long, global = true, default_value = "60", value_name = "SECONDS", value_parser = seconds)]
+    #[arg(long, global = true, default_value = "60", value_name = "SECONDS", value_parser = lock_timeout)]
     pub lock_timeout: Duration,
 
     /// Seconds to wait for the database server to answer a connection.
@@ -67,7 +67,7 @@ pub struct Global {
 
     /// lock_timeout for migration SQL, so a migration stuck behind a long
     /// query fails fast instead of stalling traffic; 0 waits indefinitely.
-    #[arg(long, global = true, default_value = "5", value_name = "SECONDS", value_parser = seconds)]
+    #[arg(long, global = true, default_value = "5", value_name = "SECONDS", value_parser = ddl_lock_timeout)]
     pub ddl_lock_timeout: Duration,
 }
 
@@ -383,13 +383,24 @@ pub enum DevAction {
     },
 }
 
-/// A number of seconds, 0 or more, possibly fractional (`0.5`).
-fn seconds(text: &str) -> Result<Duration, String> {
+/// `--lock-timeout`: a number of seconds, 0 or more.
+fn lock_timeout(text: &str) -> Result<Duration, String> {
+    seconds("--lock-timeout", text)
+}
+
+/// `--ddl-lock-timeout`: a number of seconds, 0 or more.
+fn ddl_lock_timeout(text: &str) -> Result<Duration, String> {
+    seconds("--ddl-lock-timeout", text)
+}
+
+/// A number of seconds, 0 or more, possibly fractional (`0.5`). The message
+/// names the flag: it is printed as it is, like every value error.
+fn seconds(flag: &str, text: &str) -> Result<Duration, String> {
     text.trim()
         .parse::<f64>()
         .ok()
         .and_then(|value| Duration::try_from_secs_f64(value).ok())
-        .ok_or_else(|| "must be a number of seconds, 0 or more".to_string())
+        .ok_or_else(|| format!("{flag} must be a number of seconds, 0 or more"))
 }
 
 /// A command's TARGET as typed: one target, or a `FROM:TO` range (which

@@ -97,13 +97,23 @@ fn hide(mut cmd: clap::Command, ids: &[&str]) -> clap::Command {
 /// reading stdout gets one.
 pub fn report_usage_error(error: &clap::Error, args: &[String]) -> Result<Outcome> {
     use clap::error::ErrorKind;
-    let _ = error.print();
+    // A value our own parser refused (a TARGET, a duration) is reported in
+    // our words alone, as every other bad input is, without clap's framing.
+    let own_words = value_error(error);
+    match &own_words {
+        Some(message) => eprintln!("error: {message}"),
+        None => {
+            let _ = error.print();
+        }
+    }
     // Help and version go to stdout and succeed.
     if !error.use_stderr() {
         return Ok(Outcome::Success);
     }
     let rendered = error.render().to_string();
-    let message = rendered.trim().trim_start_matches("error: ");
+    let message = own_words
+        .as_deref()
+        .unwrap_or_else(|| rendered.trim().trim_start_matches("error: "));
     let failure = Err(Error::Usage(message.to_string()));
     let informational = error.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand;
     if !informational && option_value(args, "--format").as_deref() == Some("json") {
@@ -123,6 +133,15 @@ pub fn report_usage_error(error: &clap::Error, args: &[String]) -> Result<Outcom
         crate::output::pipe::stdout(format!("{doc:#}\n").as_bytes());
     }
     failure
+}
+
+/// The message of a value parser of ours that refused its value (it names
+/// the problem and the fix); `None` for clap's own refusals.
+fn value_error(error: &clap::Error) -> Option<String> {
+    if error.kind() != clap::error::ErrorKind::ValueValidation {
+        return None;
+    }
+    std::error::Error::source(error).map(|source| source.to_string())
 }
 
 /// The value of `--name VALUE` or `--name=VALUE`, the last one given.

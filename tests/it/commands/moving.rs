@@ -198,3 +198,36 @@ fn long_runs_record_every_migration_with_diesels_time_and_its_checksums() {
         );
     }
 }
+
+#[test]
+fn a_malformed_target_or_duration_is_refused_in_our_words_without_clap_framing() {
+    for (args, says) in [
+        (
+            &["upgrade", "+0", "--sql"][..],
+            "error: relative target `+0` moves nowhere; fix: use +1 or more",
+        ),
+        (
+            &["--lock-timeout=-1", "current"][..],
+            "error: --lock-timeout must be a number of seconds, 0 or more",
+        ),
+        (
+            &["--ddl-lock-timeout", "soon", "upgrade"][..],
+            "error: --ddl-lock-timeout must be a number of seconds, 0 or more",
+        ),
+    ] {
+        let r = crate::support::Tool::new().args(args).run();
+        assert_eq!(r.code, 2, "{args:?}: {}", r.stderr);
+        assert!(r.stderr.starts_with(says), "{args:?}: {}", r.stderr);
+        assert!(!r.stderr.contains("invalid value"), "{}", r.stderr);
+        assert!(!r.stderr.contains("--help"), "{}", r.stderr);
+    }
+    let json = crate::support::Tool::new()
+        .args(["upgrade", "+0", "--sql", "--format", "json"])
+        .run();
+    let doc: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(
+        doc["error"],
+        "relative target `+0` moves nowhere; fix: use +1 or more, -1 or more"
+    );
+    assert_eq!(doc["exit_code"], 2);
+}
