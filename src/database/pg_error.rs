@@ -121,27 +121,30 @@ pub fn classify(error: &DieselError) -> OwnErrorClass {
 pub fn describe_own(error: &DieselError) -> String {
     let fix = match classify(error) {
         OwnErrorClass::StatementTimeout => {
-            "statement_timeout (set for the role, the database or the URL's options) cancelled              the toolkit's own query; fix: raise or reset it for the migration role              (`ALTER ROLE ... RESET statement_timeout`), or pass              `?options=-cstatement_timeout%3D0` in the URL"
+            "statement_timeout (set for the role, the database or the URL's options) cancelled \
+            the toolkit's own query; fix: raise or reset it for the migration role \
+            (`ALTER ROLE ... RESET statement_timeout`), or pass \
+            `?options=-cstatement_timeout%3D0` in the URL"
         }
         OwnErrorClass::ReadOnly => {
-            "the session is read-only; fix: connect to the primary as a role that may write              (check default_transaction_read_only for the role and database)"
+            "the session is read-only; fix: connect to the primary as a role that may write \
+            (check default_transaction_read_only for the role and database)"
         }
         OwnErrorClass::Privilege => {
-            "fix: run as the owner of the ledger tables, or grant the role SELECT, INSERT and              DELETE on them and CREATE on their schema"
+            "fix: run as the owner of the ledger tables, or grant the role SELECT, INSERT and \
+            DELETE on them and CREATE on their schema"
         }
         OwnErrorClass::NoSchema => {
-            "fix: create the schema, or correct the search_path of the role, the database or              the URL's options"
+            "fix: create the schema, or correct the search_path of the role, the database or \
+            the URL's options"
         }
         OwnErrorClass::Duplicate => {
-            "the ledger holds a row twice, or another tool wrote the same version meanwhile;              fix: compare the ledger with `history` and remove the duplicate row"
+            "the ledger holds a row twice, or another tool wrote the same version meanwhile; \
+            fix: compare the ledger with `history` and remove the duplicate row"
         }
         OwnErrorClass::Other => return describe(error),
     };
-    format!(
-        "{}
-  {fix}",
-        describe(error)
-    )
+    format!("{}\n  {fix}", describe(error))
 }
 
 /// An error of one of the toolkit's own steps (not a migration's SQL).
