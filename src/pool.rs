@@ -15,7 +15,7 @@ pub fn build_pool(database_url: &str, max_size: u32) -> crate::Result<PgPool> {
         .build(ConnectionManager::<PgConnection>::new(url.conninfo(10)))
         .map_err(|e| crate::Error::Connect {
             url: url.masked().to_string(),
-            reason: e.to_string(),
-            source: Some(Box::new(e)),
+            reason: crate::config::secrets::mask(&e.to_string()),
+            source: Some(crate::config::secrets::safe_source(e)),
         })
 }

@@ -137,7 +137,7 @@ impl DatabaseUrl {
             Error::Connect {
                 url: self.masked.clone(),
                 reason: crate::config::secrets::mask(&connection_reason(&text, failure)),
-                source: Some(Box::new(e)),
+                source: Some(crate::config::secrets::safe_source(e)),
             }
         })
     }

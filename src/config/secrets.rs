@@ -20,6 +20,34 @@ static SECRETS: Mutex<Vec<String>> = Mutex::new(Vec::new());
 /// Below this many bytes a password is only masked as a whole token.
 const SHORT: usize = 8;
 
+/// An error kept as the source of another whose text held a password: its
+/// message, masked. `Display` and `Debug` both show only the masked text.
+#[derive(Debug)]
+pub struct MaskedError(pub String);
+
+impl std::fmt::Display for MaskedError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for MaskedError {}
+
+/// `error` as a source that can be printed safely: the error itself (so an
+/// application can downcast it) when neither its message nor its `Debug`
+/// form holds a password, else a [`MaskedError`] with the masked message.
+pub fn safe_source<E>(error: E) -> Box<dyn std::error::Error + Send + Sync>
+where
+    E: std::error::Error + Send + Sync + 'static,
+{
+    let (shown, debug) = (error.to_string(), format!("{error:?}"));
+    if mask(&shown) == shown && mask(&debug) == debug {
+        Box::new(error)
+    } else {
+        Box::new(MaskedError(mask(&shown)))
+    }
+}
+
 /// Remembers `secret` (as written, and percent-decoded) for [`mask`].
 pub fn register(secret: &str) {
     if secret.is_empty() {
@@ -206,6 +234,18 @@ fn unquote(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_source_that_would_show_a_password_is_kept_masked() {
+        register("Tr1cky-S3cret-pw");
+        let leaky = std::io::Error::other("bad parameter password=Tr1cky-S3cret-pw");
+        let kept = safe_source(leaky);
+        assert!(kept.downcast_ref::<MaskedError>().is_some());
+        assert!(!kept.to_string().contains("Tr1cky"), "{kept}");
+        assert!(!format!("{kept:?}").contains("Tr1cky"), "{kept:?}");
+        let harmless = safe_source(std::io::Error::other("connection refused"));
+        assert!(harmless.downcast_ref::<std::io::Error>().is_some());
+    }
 
     const PW: &str = "S3cr#t@p:a/ss?w%rd";
 
