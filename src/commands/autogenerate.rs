@@ -13,7 +13,7 @@ use ragchat_migrate::autogen::{self, models, sql_file, Plan, Proof};
 use ragchat_migrate::database::migrator::{self, RunOptions};
 use ragchat_migrate::error::{Error, Result};
 use ragchat_migrate::lint::LintConfig;
-use ragchat_migrate::migrations::source::{self, MigrationScript, MigrationSet, Source};
+use ragchat_migrate::migrations::source::{MigrationScript, MigrationSet, Source};
 use ragchat_migrate::proof::catalog::{self, Snapshot};
 use ragchat_migrate::proof::scratch::ScratchDb;
 use std::collections::BTreeSet;
@@ -361,8 +361,8 @@ fn scripts(existing: &MigrationSet, plan: &Plan) -> Result<Vec<MigrationScript>>
         out.push(MigrationScript {
             version,
             dir_name: format!("{stamp}_{}", m.name),
-            up_sha256: source::sha256_hex(&m.up),
-            down_sha256: Some(source::sha256_hex(&m.down)),
+            up_sha256: ragchat_migrate::migrations::checksum::sha256_hex(&m.up),
+            down_sha256: Some(ragchat_migrate::migrations::checksum::sha256_hex(&m.down)),
             up_sql: m.up.clone(),
             down_sql: Some(m.down.clone()),
             run_in_transaction: m.run_in_transaction,

@@ -3,6 +3,7 @@
 //! planner, and `create`.
 
 pub(crate) mod blame;
+pub mod checksum;
 pub mod create;
 pub mod direction;
 pub mod directory;

@@ -4,12 +4,12 @@
 //! [`MigrationSet`], the only form the rest of the toolkit sees.
 
 use crate::error::{Error, Result};
+use crate::migrations::checksum::sha256_hex;
 use crate::migrations::directory::{diesel_version, MigrationDirectory, MigrationFiles};
 use crate::migrations::metadata;
 use diesel::migration::MigrationSource;
 use diesel::pg::Pg;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations};
-use sha2::{Digest, Sha256};
 use std::path::PathBuf;
 
 /// The project's migrations, compiled into the binary by Diesel.
@@ -275,12 +275,6 @@ fn script_from_files(files: MigrationFiles, location: &str) -> Result<MigrationS
         up_sha256,
         down_sha256,
     })
-}
-
-/// Hex-encoded SHA-256 of a text.
-pub fn sha256_hex(text: &str) -> String {
-    let digest = Sha256::digest(text.as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The toolkit reads every name Diesel reads (see [`crate::migrations::names`]).

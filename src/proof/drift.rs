@@ -55,16 +55,16 @@ pub fn compare_cached(
     let Some(dir) = cache_dir() else {
         return compare(expected, live_conn);
     };
-    let key = crate::migrations::source::sha256_hex(&format!(
+    let key = crate::migrations::checksum::sha256_hex(&format!(
         "{}\n{}\n{}",
         env!("CARGO_PKG_VERSION"),
-        crate::migrations::source::sha256_hex(catalog::FACTS_SQL),
+        crate::migrations::checksum::sha256_hex(catalog::FACTS_SQL),
         catalog::fingerprint(live_conn)?
     ));
     // One entry per database: a new schema replaces the old entry.
     let path = dir.join(format!(
         "live-{}.json",
-        crate::migrations::source::sha256_hex(live.masked())
+        crate::migrations::checksum::sha256_hex(live.masked())
     ));
     #[derive(serde::Serialize, serde::Deserialize)]
     struct Entry {
@@ -162,7 +162,7 @@ fn cache_key(conn: &mut PgConnection, migrations: &[&MigrationScript]) -> Result
     let mut material = format!(
         "{}\n{}\n{}\n",
         env!("CARGO_PKG_VERSION"),
-        crate::migrations::source::sha256_hex(catalog::FACTS_SQL),
+        crate::migrations::checksum::sha256_hex(catalog::FACTS_SQL),
         server.v
     );
     for m in migrations {
@@ -171,7 +171,7 @@ fn cache_key(conn: &mut PgConnection, migrations: &[&MigrationScript]) -> Result
             m.version, m.up_sha256, m.run_in_transaction
         ));
     }
-    Ok(crate::migrations::source::sha256_hex(&material))
+    Ok(crate::migrations::checksum::sha256_hex(&material))
 }
 
 /// `RAGCHAT_CACHE_DIR`, else `$XDG_CACHE_HOME/ragchat-migrate`, else

@@ -54,7 +54,7 @@ fn host_tag() -> String {
         .or_else(|_| std::fs::read_to_string("/etc/hostname"))
         .unwrap_or_default();
     let host = host.trim();
-    crate::migrations::source::sha256_hex(host)[..6].to_string()
+    crate::migrations::checksum::sha256_hex(host)[..6].to_string()
 }
 
 /// Registers a live scratch database, so that SIGINT/SIGTERM drop it.

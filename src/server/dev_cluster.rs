@@ -106,7 +106,7 @@ impl LocalCluster {
         if self.server_dir.as_os_str().len() < 80 {
             self.server_dir.clone()
         } else {
-            let hash = crate::migrations::source::sha256_hex(&self.server_dir.to_string_lossy());
+            let hash = crate::migrations::checksum::sha256_hex(&self.server_dir.to_string_lossy());
             std::env::temp_dir().join(format!("ragchat-{}", &hash[..12]))
         }
     }

@@ -93,7 +93,7 @@ pub fn reachable_state_dir(state_dir: PathBuf) -> (PathBuf, Option<PathBuf>) {
 
 /// The stand-in directory for `state_dir`: stable across runs.
 pub fn stand_in_for(state_dir: &Path) -> PathBuf {
-    let hash = crate::migrations::source::sha256_hex(&state_dir.to_string_lossy());
+    let hash = crate::migrations::checksum::sha256_hex(&state_dir.to_string_lossy());
     let project = state_dir
         .parent()
         .filter(|_| state_dir.file_name().is_some_and(|n| n == ".ragchat"))

@@ -13,11 +13,11 @@ fn an_edited_applied_migration_is_refused_shown_and_can_be_accepted() {
     table_migration(dir.path(), "2030-01-01-000000_one", "one");
     assert_eq!(run(&db, Some(dir.path()), &["upgrade"]).code, 0);
     // What table_migration wrote, before the edit.
-    let before = ragchat_migrate::migrations::source::sha256_hex("CREATE TABLE one (id int);");
+    let before = ragchat_migrate::migrations::checksum::sha256_hex("CREATE TABLE one (id int);");
     // A harmless edit: a comment.
     let edited = "-- the first table\nCREATE TABLE one (id int);\n";
     std::fs::write(dir.path().join("2030-01-01-000000_one/up.sql"), edited).unwrap();
-    let after = ragchat_migrate::migrations::source::sha256_hex(edited);
+    let after = ragchat_migrate::migrations::checksum::sha256_hex(edited);
     table_migration(dir.path(), "2030-01-02-000000_two", "two");
 
     for args in [&["upgrade"][..], &["downgrade"][..]] {

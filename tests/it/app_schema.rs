@@ -25,7 +25,7 @@ fn start_up_call_is_idempotent_and_records_the_ledger() {
         db.lines("SELECT version::text AS v FROM __diesel_schema_migrations ORDER BY 1"),
         vec!["20251021000000"]
     );
-    let sha = ragchat_migrate::migrations::source::sha256_hex(include_str!(
+    let sha = ragchat_migrate::migrations::checksum::sha256_hex(include_str!(
         "../../migrations/2025-10-21-000000_initial_schema/up.sql"
     ));
     assert_eq!(

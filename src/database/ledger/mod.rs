@@ -24,15 +24,18 @@ mod unmanaged;
 mod write;
 
 pub use applied::{AppliedMigration, Ledger, RecordedBy, RecordedChecksums, SideRecord};
-pub use batch::{PendingRecord, PendingSideRecords, RECORD_BATCH};
-pub use layout::{
-    create_ledger_sql, prepare, prepare_sql, purge_orphans_sql, upgrade_layout, upgrade_layout_sql,
+pub use batch::RECORD_BATCH;
+pub(crate) use batch::{PendingRecord, PendingSideRecords};
+pub(crate) use layout::{
+    create_ledger_sql, prepare, prepare_sql, purge_orphans_sql, upgrade_layout,
 };
 pub use location::{locate, Located};
 pub use read::{observe, read, read_for_run, read_located, Detail, Observed};
 pub use tables::{quote_ident, LedgerTables, DIESEL_TABLE, SIDE_TABLE};
 pub use unmanaged::unmanaged_relations;
-pub use write::{
+// The writes: crate-private, because each is correct only under the
+// migration lock and after the checks of the command that calls it.
+pub(crate) use write::{
     accept_checksums, adopt_unrecorded_sql, forget_diesel_row_sql, overwrite_checksums,
     record_applied_sql, record_diesel_row_sql, record_reverted_sql, record_stamp,
 };

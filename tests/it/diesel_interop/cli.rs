@@ -59,7 +59,7 @@ fn diesel_migration_run_then_our_tool_agrees_and_adopts_checksums() {
     let adopted = db.lines(
         "SELECT version || ' ' || up_sha256 || ' ' || applied_by AS v FROM __ragchat_migrations",
     );
-    let sha = ragchat_migrate::migrations::source::sha256_hex(include_str!(
+    let sha = ragchat_migrate::migrations::checksum::sha256_hex(include_str!(
         "../../../migrations/2025-10-21-000000_initial_schema/up.sql"
     ));
     assert_eq!(adopted.len(), 1);
@@ -116,7 +116,7 @@ fn a_version_diesel_reverted_and_reapplied_is_not_reported_as_edited() {
     let (code, out) = ours(&db, &["--migrations-dir", m, "upgrade"]);
     assert_eq!(code, 0, "{out}");
     assert_eq!(ours(&db, &["--migrations-dir", m, "check"]).0, 0);
-    let sha = ragchat_migrate::migrations::source::sha256_hex(&format!("-- reviewed\n{up}"));
+    let sha = ragchat_migrate::migrations::checksum::sha256_hex(&format!("-- reviewed\n{up}"));
     assert_eq!(
         db.lines("SELECT up_sha256 AS v FROM __ragchat_migrations"),
         [sha]
