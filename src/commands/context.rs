@@ -10,8 +10,8 @@ use ragchat_migrate::config::database_url::DatabaseUrl;
 use ragchat_migrate::config::project::{self, Selection};
 use ragchat_migrate::database::ledger;
 use ragchat_migrate::error::{Error, Result};
-use ragchat_migrate::migrations::plan::Status;
 use ragchat_migrate::migrations::source::{MigrationSet, Source};
+use ragchat_migrate::migrations::status::Status;
 use ragchat_migrate::server::dev::{self, LocalCluster};
 use std::path::PathBuf;
 

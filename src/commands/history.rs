@@ -7,7 +7,7 @@ use crate::outcome::Outcome;
 use crate::output::history::{HistoryEntry, HistoryReport, UnknownEntry};
 use ragchat_migrate::database::ledger;
 use ragchat_migrate::error::Result;
-use ragchat_migrate::migrations::plan::Status;
+use ragchat_migrate::migrations::status::Status;
 
 impl Context {
     /// `history [-v] [-r FROM:TO] [--limit N]`.

@@ -10,8 +10,8 @@ use ragchat_migrate::database::ledger;
 
 use ragchat_migrate::error::{Error, Result};
 use ragchat_migrate::lint::{self, fix, LintConfig, LintReport, PgVersion};
-use ragchat_migrate::migrations::plan::Status;
 use ragchat_migrate::migrations::source::{MigrationScript, MigrationSet, Source};
+use ragchat_migrate::migrations::status::Status;
 use ragchat_migrate::migrations::target::resolve_revision;
 
 /// Which migrations `lint` looks at.

@@ -8,8 +8,10 @@ use crate::output::Printer;
 use diesel::PgConnection;
 use ragchat_migrate::error::{Error, Result};
 use ragchat_migrate::lint::{self, render, LintConfig};
-use ragchat_migrate::migrations::plan::{Direction, Plan, Status};
+use ragchat_migrate::migrations::direction::Direction;
+use ragchat_migrate::migrations::plan::Plan;
 use ragchat_migrate::migrations::source::MigrationScript;
+use ragchat_migrate::migrations::status::Status;
 
 /// The gate, for migrations found under `location` (as findings show it).
 #[derive(Debug, Clone)]

@@ -13,8 +13,8 @@ use ragchat_migrate::database::ledger::{self, Ledger};
 use ragchat_migrate::database::migrator::{self, Command, RunOptions};
 use ragchat_migrate::database::script::{self, ScriptOptions};
 use ragchat_migrate::error::{Error, Result};
-use ragchat_migrate::migrations::plan::Status;
 use ragchat_migrate::migrations::source::MigrationSet;
+use ragchat_migrate::migrations::status::Status;
 use ragchat_migrate::migrations::target::{resolve_revision, Target};
 
 /// The state an offline script starts from.

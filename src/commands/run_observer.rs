@@ -8,7 +8,9 @@ use crate::output::{duration, Printer, Style};
 use diesel::PgConnection;
 use ragchat_migrate::database::migrator::{Observer, StepReport};
 use ragchat_migrate::error::Result;
-use ragchat_migrate::migrations::plan::{Direction, Plan, Status};
+use ragchat_migrate::migrations::direction::Direction;
+use ragchat_migrate::migrations::plan::Plan;
+use ragchat_migrate::migrations::status::Status;
 
 /// Prints the migrator's progress and keeps the steps done; with a gate,
 /// lints what is about to run first.

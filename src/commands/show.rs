@@ -10,8 +10,8 @@ use crate::output::show::{AppliedState, ShowReport};
 use ragchat_migrate::config::database_choice::Choice;
 use ragchat_migrate::database::ledger;
 use ragchat_migrate::error::{Error, Result};
-use ragchat_migrate::migrations::plan::Status;
 use ragchat_migrate::migrations::source::{MigrationSet, Source};
+use ragchat_migrate::migrations::status::Status;
 use ragchat_migrate::migrations::target::resolve_revision;
 use ragchat_migrate::server::dev::LocalCluster;
 

@@ -12,8 +12,9 @@ use ragchat_migrate::database::bookkeeping::{self, StampOptions};
 use ragchat_migrate::database::ledger;
 use ragchat_migrate::database::script;
 use ragchat_migrate::error::Result;
-use ragchat_migrate::migrations::plan::{self, Status};
+use ragchat_migrate::migrations::plan;
 use ragchat_migrate::migrations::source::MigrationSet;
+use ragchat_migrate::migrations::status::Status;
 use ragchat_migrate::migrations::target::{resolve_revision, Target};
 
 impl Context {

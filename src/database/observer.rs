@@ -4,7 +4,8 @@
 
 use crate::error::Result;
 use crate::migrations::direction::Direction;
-use crate::migrations::plan::{Plan, Status};
+use crate::migrations::plan::Plan;
+use crate::migrations::status::Status;
 use diesel::PgConnection;
 use serde::Serialize;
 

@@ -9,8 +9,9 @@
 use crate::database::ledger::{self, LedgerTables, RecordedChecksums};
 use crate::database::migrator::{self, Command, Observer, RunOptions, RunOutcome, StepReport};
 use crate::error::{Error, Result};
-use crate::migrations::plan::{Plan, Status};
+use crate::migrations::plan::Plan;
 use crate::migrations::source::MigrationSet;
+use crate::migrations::status::Status;
 use diesel::PgConnection;
 
 /// What `redo --accept` did.

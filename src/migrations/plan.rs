@@ -5,10 +5,10 @@
 //! the [`Status`] it is computed from.
 
 use crate::error::{Error, Result};
-pub use crate::migrations::direction::Direction;
+use crate::migrations::direction::Direction;
 use crate::migrations::source::{MigrationScript, MigrationSet};
 use crate::migrations::sql_check;
-pub use crate::migrations::status::{Anomalies, ChecksumChange, MigrationState, Status};
+use crate::migrations::status::Status;
 use crate::migrations::target::{resolve_revision, Target};
 use crate::refusal::Refusal;
 

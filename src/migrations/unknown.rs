@@ -2,8 +2,8 @@
 //! as one list naming where the migrations were read from, and a database
 //! whose newest applied version is one of them is "ahead", never "at head".
 
-use crate::migrations::plan::Status;
 use crate::migrations::source::{MigrationSet, Source};
+use crate::migrations::status::Status;
 
 /// `2 applied versions are not in <source>: v1, v2`, or `None` when every
 /// applied version is known.

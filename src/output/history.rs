@@ -4,8 +4,8 @@
 use super::status::applied_when;
 use super::{Printer, Report, Style};
 use ragchat_migrate::database::ledger::AppliedMigration;
-use ragchat_migrate::migrations::plan::{ChecksumChange, MigrationState};
 use ragchat_migrate::migrations::source::MigrationScript;
+use ragchat_migrate::migrations::status::{ChecksumChange, MigrationState};
 use serde::Serialize;
 
 /// `history`.

@@ -3,7 +3,7 @@
 
 use super::status::CurrentRef;
 use super::{Printer, Report};
-use ragchat_migrate::migrations::plan::ChecksumChange;
+use ragchat_migrate::migrations::status::ChecksumChange;
 use ragchat_migrate::proof::adopt::Adoption;
 use serde::Serialize;
 

@@ -2,8 +2,8 @@
 
 use super::status::applied_when;
 use super::{Printer, Report, Style};
-use ragchat_migrate::migrations::plan::{ChecksumChange, MigrationState};
 use ragchat_migrate::migrations::source::MigrationScript;
+use ragchat_migrate::migrations::status::{ChecksumChange, MigrationState};
 use serde::Serialize;
 
 /// What the ledger says of the migration shown.

@@ -3,8 +3,8 @@
 
 use super::{Printer, Report};
 use ragchat_migrate::database::ledger::AppliedMigration;
-use ragchat_migrate::migrations::plan::Status;
 use ragchat_migrate::migrations::source::{MigrationScript, MigrationSet};
+use ragchat_migrate::migrations::status::Status;
 use ragchat_migrate::migrations::unknown;
 use serde::Serialize;
 

@@ -29,7 +29,7 @@ pub fn expected_schema(
 /// The applied known migrations of a ledger, oldest first.
 pub fn applied_migrations<'s>(
     set: &'s MigrationSet,
-    status: &crate::migrations::plan::Status,
+    status: &crate::migrations::status::Status,
 ) -> Vec<&'s MigrationScript> {
     status.applied().map(|i| &set.all()[i]).collect()
 }
