@@ -120,6 +120,30 @@ fn what_the_log_cannot_explain_falls_back_to_the_full_inventory() {
     assert_eq!(tracker.inventories(), 3);
 }
 
+/// DDL run under another role (a migration's `SET ROLE`) still succeeds and
+/// is still logged.
+#[test]
+fn ddl_under_another_role_is_logged_too() {
+    let db = TestDb::new();
+    let role = format!("tracker_role_{}", db.name);
+    let mut conn = db.conn();
+    conn.batch_execute(&format!(
+        "CREATE ROLE {role}; GRANT CREATE, USAGE ON SCHEMA public TO {role}"
+    ))
+    .unwrap();
+    let mut tracker = Tracker::start(&mut conn).expect("start");
+    step(
+        &mut conn,
+        &mut tracker,
+        &format!("SET ROLE {role}; CREATE TABLE owned (a int); RESET ROLE"),
+    );
+    assert_eq!(tracker.inventories(), 0);
+    conn.batch_execute(&format!(
+        "DROP TABLE owned; DROP OWNED BY {role}; DROP ROLE {role}"
+    ))
+    .unwrap();
+}
+
 /// Migrations whose down.sql leaves something behind, one per kind of
 /// object, and the line verify must report for each.
 const LEFTOVERS: &[(&str, &str, &str, &str)] = &[

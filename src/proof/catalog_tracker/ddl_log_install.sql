@@ -3,12 +3,14 @@
 -- lives in pg_temp, so it is gone (triggers included, by dependency) when
 -- the session ends; DDL of another session finds no log table and writes
 -- nothing. ENABLE ALWAYS: a migration that sets session_replication_role
--- still reports. Creating event triggers needs a superuser: without one the
--- tracker reads the full inventory instead.
+-- still reports. SECURITY DEFINER: DDL run after `SET ROLE` still writes to
+-- the log (a table of the role that installed it). Creating event triggers
+-- needs a superuser: without one the tracker reads the full inventory
+-- instead.
 CREATE TEMP TABLE IF NOT EXISTS ragchat_ddl_log (
   classid oid, objid oid, objsubid int4, command text, schema text, dropped bool);
 CREATE OR REPLACE FUNCTION pg_temp.ragchat_ddl_log_end() RETURNS event_trigger
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
   IF pg_catalog.to_regclass('pg_temp.ragchat_ddl_log') IS NOT NULL THEN
     INSERT INTO pg_temp.ragchat_ddl_log
@@ -17,7 +19,7 @@ BEGIN
   END IF;
 END $$;
 CREATE OR REPLACE FUNCTION pg_temp.ragchat_ddl_log_drop() RETURNS event_trigger
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
   IF pg_catalog.to_regclass('pg_temp.ragchat_ddl_log') IS NOT NULL THEN
     INSERT INTO pg_temp.ragchat_ddl_log
