@@ -7,9 +7,10 @@
 use super::context::{Connected, Context};
 use crate::cli::AutogenOptions;
 use crate::outcome::Outcome;
-use crate::output::create::{FolderSource, Generated};
+use crate::output::create::Generated;
 use crate::output::Style;
 use ragchat_migrate::autogen::{self, models, sql_file, Plan, Proof};
+use ragchat_migrate::config::project::SourceDescription;
 use ragchat_migrate::database::migrator::{self, RunOptions};
 use ragchat_migrate::error::{Error, Result};
 use ragchat_migrate::lint::LintConfig;
@@ -287,15 +288,11 @@ fn record_source(explicit: Option<&Path>, dir: &Path) {
             ragchat_migrate::config::project::Selection::choose(explicit, false, &cwd).ok()
         })
         .filter(|s| matches!(&s.source, Source::Directory(d) if d == dir));
-    let source = match chosen {
-        Some(selection) => selection.to_json(),
-        None => serde_json::to_value(FolderSource {
-            kind: "project",
-            path: dir,
-            diesel_toml: None,
-        })
-        .unwrap_or_default(),
+    let source = match &chosen {
+        Some(selection) => selection.json_source(),
+        None => SourceDescription::folder(dir),
     };
+    let source = serde_json::to_value(source).unwrap_or_default();
     crate::output::set_source(source);
 }
 

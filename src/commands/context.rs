@@ -73,7 +73,9 @@ impl Context {
             &cwd,
         )?;
         self.printer.note(selection.describe());
-        crate::output::set_source(selection.to_json());
+        crate::output::set_source(
+            serde_json::to_value(selection.json_source()).unwrap_or_default(),
+        );
         Ok(self.selection.get_or_init(|| selection).source.clone())
     }
 

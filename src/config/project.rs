@@ -40,6 +40,29 @@ pub struct Selection {
     pub origin: Origin,
 }
 
+/// Where a command's migrations came from, as JSON documents name it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SourceDescription<'a> {
+    /// `embedded`, `migrations_dir` (named by a flag or `MIGRATIONS_DIR`) or
+    /// `project` (found from the current directory).
+    pub kind: &'static str,
+    /// The folder, for a folder.
+    pub path: Option<&'a Path>,
+    /// The `diesel.toml` that named the folder, when one did.
+    pub diesel_toml: Option<&'a Path>,
+}
+
+impl<'a> SourceDescription<'a> {
+    /// A project folder no `diesel.toml` named.
+    pub fn folder(path: &'a Path) -> Self {
+        SourceDescription {
+            kind: "project",
+            path: Some(path),
+            diesel_toml: None,
+        }
+    }
+}
+
 impl Selection {
     /// Chooses the source: `explicit` (the flag or `MIGRATIONS_DIR`) first,
     /// then `--embedded`, then the project around `cwd`, then the embedded set.
@@ -93,17 +116,21 @@ impl Selection {
     }
 
     /// The `source` field of JSON documents.
-    pub fn to_json(&self) -> serde_json::Value {
+    pub fn json_source(&self) -> SourceDescription<'_> {
         let (kind, path) = match (&self.source, &self.origin) {
             (Source::Embedded, _) => ("embedded", None),
-            (Source::Directory(d), Origin::Explicit) => ("migrations_dir", Some(d)),
-            (Source::Directory(d), _) => ("project", Some(d)),
+            (Source::Directory(d), Origin::Explicit) => ("migrations_dir", Some(d.as_path())),
+            (Source::Directory(d), _) => ("project", Some(d.as_path())),
         };
-        let config = match &self.origin {
-            Origin::DieselToml(toml) => Some(toml),
+        let diesel_toml = match &self.origin {
+            Origin::DieselToml(toml) => Some(toml.as_path()),
             _ => None,
         };
-        serde_json::json!({ "kind": kind, "path": path, "diesel_toml": config })
+        SourceDescription {
+            kind,
+            path,
+            diesel_toml,
+        }
     }
 }
 

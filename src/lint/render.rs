@@ -6,7 +6,6 @@
 use super::{FileReport, Finding, Level, LintReport, ParseFailure};
 use annotate_snippets::renderer::DecorStyle;
 use annotate_snippets::{AnnotationKind, Group, Patch, Renderer, Snippet};
-use serde_json::{json, Value};
 
 /// The text report: every finding and parse failure, then a summary line.
 pub fn text(report: &LintReport, color: bool) -> String {
@@ -99,17 +98,34 @@ fn parse_group<'a>(file: &'a FileReport, failure: &'a ParseFailure) -> Group<'a>
         ))
 }
 
-/// The JSON document of `lint --format json`.
-pub fn json(report: &LintReport) -> Value {
-    let findings: Vec<&Finding> = report.findings().collect();
-    let failures: Vec<&ParseFailure> = report.parse_failures().collect();
-    json!({
-        "linted": report.linted,
-        "excluded": report.excluded,
-        "pg_version": report.pg_version,
-        "errors": report.errors(),
-        "warnings": report.warnings(),
-        "findings": findings,
-        "parse_errors": failures,
-    })
+/// The body of `lint --format json`: counts, findings and parse errors.
+#[derive(Debug, serde::Serialize)]
+pub struct LintSummary<'r> {
+    /// Migrations linted.
+    pub linted: usize,
+    /// Migrations excluded by the configuration.
+    pub excluded: usize,
+    /// The PostgreSQL version the rules were judged for.
+    pub pg_version: &'r str,
+    /// Findings at error level.
+    pub errors: usize,
+    /// Findings at warning level.
+    pub warnings: usize,
+    /// Every finding, in migration order.
+    pub findings: Vec<&'r Finding>,
+    /// Files Squawk's parser could not read.
+    pub parse_errors: Vec<&'r ParseFailure>,
+}
+
+/// The JSON body of `lint --format json` for `report`.
+pub fn json_summary(report: &LintReport) -> LintSummary<'_> {
+    LintSummary {
+        linted: report.linted,
+        excluded: report.excluded,
+        pg_version: &report.pg_version,
+        errors: report.errors(),
+        warnings: report.warnings(),
+        findings: report.findings().collect(),
+        parse_errors: report.parse_failures().collect(),
+    }
 }

@@ -39,7 +39,7 @@ pub struct CheckReport {
 
 /// The lint section as the engine's JSON document.
 fn lint_json<S: serde::Serializer>(report: &LintReport, s: S) -> Result<S::Ok, S::Error> {
-    render::json(report).serialize(s)
+    render::json_summary(report).serialize(s)
 }
 
 impl Report for CheckReport {

@@ -48,15 +48,3 @@ pub struct Generated<'a> {
     /// The migrations already give the desired schema.
     pub nothing_to_generate: bool,
 }
-
-/// The `source` field of `create --autogenerate`'s document when the folder
-/// written to is not the one the project would choose.
-#[derive(Debug, Serialize)]
-pub struct FolderSource<'a> {
-    /// Always `project`.
-    pub kind: &'static str,
-    /// The migrations folder.
-    pub path: &'a std::path::Path,
-    /// No diesel.toml named it.
-    pub diesel_toml: Option<PathBuf>,
-}

@@ -12,7 +12,7 @@ use serde::Serialize;
 pub struct LintDocument<'a> {
     /// The engine's document: counts, findings, parse errors.
     #[serde(flatten)]
-    pub document: serde_json::Value,
+    pub document: render::LintSummary<'a>,
     /// After `--fix`: per migration, the fixes applied and skipped.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fixed: Option<Vec<Fixed<'a>>>,
@@ -29,7 +29,7 @@ impl<'a> LintDocument<'a> {
     /// The document of `report`, ending with `exit_code`.
     pub fn new(report: &'a LintReport, fixed: Option<Vec<Fixed<'a>>>, exit_code: u8) -> Self {
         LintDocument {
-            document: render::json(report),
+            document: render::json_summary(report),
             fixed,
             exit_code,
             ok: exit_code == 0,
