@@ -1,9 +1,12 @@
 //! The command line: clap definitions and help text only.
 
+mod values;
+
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use ragchat_migrate::migrations::target::Target;
 use std::path::PathBuf;
 use std::time::Duration;
+use values::{ddl_lock_timeout, lock_timeout, show_target, start, target_arg, verify_from};
+pub use values::{ShowTarget, Start, TargetArg, VerifyFrom};
 
 /// Diesel-powered migrations for the RAG chat PostgreSQL schema.
 ///
@@ -101,8 +104,8 @@ pub struct SqlOptions {
     /// With --sql: the state the script starts from: base (upgrade's
     /// default), head, a version, or current (read from the database).
     /// A FROM:TO target says the same.
-    #[arg(long, value_name = "TARGET", requires = "sql")]
-    pub from: Option<String>,
+    #[arg(long, value_name = "TARGET", requires = "sql", value_parser = start)]
+    pub from: Option<Start>,
 }
 
 /// The subcommands.
@@ -381,101 +384,4 @@ pub enum DevAction {
         #[arg(long, short = 'y')]
         yes: bool,
     },
-}
-
-/// `--lock-timeout`: a number of seconds, 0 or more.
-fn lock_timeout(text: &str) -> Result<Duration, String> {
-    seconds("--lock-timeout", text)
-}
-
-/// `--ddl-lock-timeout`: a number of seconds, 0 or more.
-fn ddl_lock_timeout(text: &str) -> Result<Duration, String> {
-    seconds("--ddl-lock-timeout", text)
-}
-
-/// A number of seconds, 0 or more, possibly fractional (`0.5`). The message
-/// names the flag: it is printed as it is, like every value error.
-fn seconds(flag: &str, text: &str) -> Result<Duration, String> {
-    text.trim()
-        .parse::<f64>()
-        .ok()
-        .and_then(|value| Duration::try_from_secs_f64(value).ok())
-        .ok_or_else(|| format!("{flag} must be a number of seconds, 0 or more"))
-}
-
-/// A command's TARGET as typed: one target, or a `FROM:TO` range (which
-/// needs `--sql`; the command checks that, and parses TO).
-#[derive(Debug, Clone)]
-pub enum TargetArg {
-    /// One target.
-    Single(Target),
-    /// `FROM:TO`, as typed.
-    Range(String),
-}
-
-/// TARGET: `head`, `base`, a version, a directory name, `+N`, `-N`, or a
-/// `FROM:TO` range.
-fn target_arg(text: &str) -> Result<TargetArg, String> {
-    if text.contains(':') {
-        return Ok(TargetArg::Range(text.to_string()));
-    }
-    text.parse()
-        .map(TargetArg::Single)
-        .map_err(|e: ragchat_migrate::Error| e.to_string())
-}
-
-/// `show`'s TARGET: one migration.
-#[derive(Debug, Clone)]
-pub enum ShowTarget {
-    /// The newest migration.
-    Head,
-    /// The newest applied one (read from the database).
-    Current,
-    /// A version, a unique prefix of one, or a directory name.
-    Revision(String),
-}
-
-/// `show`'s TARGET: head, current or a revision.
-fn show_target(text: &str) -> Result<ShowTarget, String> {
-    if text.trim() == "current" {
-        return Ok(ShowTarget::Current);
-    }
-    match text
-        .parse()
-        .map_err(|e: ragchat_migrate::Error| e.to_string())?
-    {
-        Target::Head => Ok(ShowTarget::Head),
-        Target::Revision(r) => Ok(ShowTarget::Revision(r)),
-        other => Err(format!(
-            "show takes one migration, not `{other}`; fix: give head, current, a version (or \
-             unique prefix) or a directory name"
-        )),
-    }
-}
-
-/// `verify --from TARGET`: as typed (for the report), and parsed.
-#[derive(Debug, Clone)]
-pub struct VerifyFrom {
-    /// As typed.
-    pub text: String,
-    /// base, head or a revision.
-    pub target: Target,
-}
-
-/// `verify --from`: any target but a relative one.
-fn verify_from(text: &str) -> Result<VerifyFrom, String> {
-    let target: Target = text
-        .parse()
-        .map_err(|e: ragchat_migrate::Error| e.to_string())?;
-    if let Target::Relative(_) = target {
-        return Err(
-            "a relative target has no meaning here; fix: give a version, a directory \
-                    name, base or head"
-                .to_string(),
-        );
-    }
-    Ok(VerifyFrom {
-        text: text.to_string(),
-        target,
-    })
 }

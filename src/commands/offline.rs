@@ -6,7 +6,7 @@
 //! that migration).
 
 use super::context::Context;
-use crate::cli::{SqlOptions, TargetArg};
+use crate::cli::{SqlOptions, Start, TargetArg};
 use crate::outcome::Outcome;
 use crate::output::migrate::ScriptReport;
 use ragchat_migrate::database::ledger::{self, Ledger};
@@ -18,7 +18,7 @@ use ragchat_migrate::migrations::status::Status;
 use ragchat_migrate::migrations::target::{resolve_revision, Target};
 
 /// The state an offline script starts from.
-pub(super) struct Start {
+pub(super) struct ScriptStart {
     /// The migrations against the assumed (or read) ledger.
     pub status: Status,
     /// The script must create the ledger tables first.
@@ -30,39 +30,27 @@ pub(super) struct Start {
 /// Splits `FROM:TO` into the target TO and `--from FROM`. A range needs
 /// `--sql` and excludes `--from`.
 pub(super) fn split_range(target: &TargetArg, sql: &SqlOptions) -> Result<(Target, SqlOptions)> {
-    let target = match target {
+    let (text, from, to) = match target {
         TargetArg::Single(target) => return Ok((target.clone(), sql.clone())),
-        TargetArg::Range(text) => text,
-    };
-    let Some((from, to)) = target.split_once(':') else {
-        return Err(Error::Internal(format!("`{target}` is not a range")));
+        TargetArg::Range { text, from, to } => (text, from, to),
     };
     if !sql.sql {
         return Err(Error::Usage(format!(
-            "the range `{target}` is for offline scripts only; fix: add --sql to print the \
-             script, or give a single target (e.g. `{}`)",
-            if to.is_empty() { "head" } else { to }
+            "the range `{text}` is for offline scripts only; fix: add --sql to print the \
+             script, or give a single target (e.g. `{to}`)"
         )));
     }
     if sql.from.is_some() {
         return Err(Error::Usage(format!(
-            "`{target}` already says where the script starts; fix: drop --from, or give only \
+            "`{text}` already says where the script starts; fix: drop --from, or give only \
              the target `{to}`"
         )));
     }
-    if from.trim().is_empty() || to.trim().is_empty() {
-        return Err(Error::Usage(format!(
-            "incomplete range `{target}`; fix: write FROM:TO, e.g. `base:head` or \
-             `2025-10-21:head` (FROM is the state the script starts from)"
-        )));
-    }
-    Ok((
-        to.parse()?,
-        SqlOptions {
-            sql: true,
-            from: Some(from.to_string()),
-        },
-    ))
+    let sql = SqlOptions {
+        sql: true,
+        from: Some(from.clone()),
+    };
+    Ok((to.clone(), sql))
 }
 
 impl Context {
@@ -122,43 +110,30 @@ impl Context {
         command: Option<&Command>,
         target: Option<&Target>,
         sql: &SqlOptions,
-    ) -> Result<Start> {
+    ) -> Result<ScriptStart> {
         let reverts = match command {
             Some(Command::Downgrade(_) | Command::Redo(_)) => true,
             Some(Command::Upgrade(_)) => false,
             // stamp -N forgets applied migrations: it needs a start too.
             None => matches!(target, Some(Target::Relative(n)) if *n < 0),
         };
-        let from = match sql.from.as_deref().map(str::trim) {
-            None if reverts => {
-                let range = match name {
-                    "downgrade" => ", or a FROM:TO range such as `downgrade --sql head:base`",
-                    "stamp" => ", or a FROM:TO range such as `stamp --sql head:-1`",
-                    _ => "",
-                };
-                return Err(Error::Usage(format!(
-                    "{name} --sql needs a starting point: an offline script cannot ask the \
-                     database what is applied.\n  fix: pass --from head (or a version, or \
-                     `current` to read it from the database){range}"
-                )));
-            }
-            None => "base",
-            Some(from) => from,
+        let (label, from) = match &sql.from {
+            None if reverts => return Err(needs_a_start(name)),
+            None => ("base", &Target::Base),
+            Some(Start::Current) => return self.current_start(set),
+            Some(Start::At { text, target }) => (text.as_str(), target),
         };
-        if from == "current" {
-            return self.current_start(set);
-        }
-        let boundary = from_boundary(set, Some(from))?;
-        Ok(Start {
+        let boundary = from_boundary(set, from)?;
+        Ok(ScriptStart {
             status: Status::new(set, &Ledger::assuming_applied(&set.all()[..boundary])),
             create_ledger: boundary == 0,
-            label: from.to_string(),
+            label: label.to_string(),
         })
     }
 
     /// `--from current`: the ledger as the database has it (read without
     /// the lock; the script is run later anyway).
-    fn current_start(&self, set: &MigrationSet) -> Result<Start> {
+    fn current_start(&self, set: &MigrationSet) -> Result<ScriptStart> {
         let mut db = self.connect().map_err(|e| match e {
             Error::Connect {
                 url,
@@ -180,7 +155,7 @@ impl Context {
             Some(i) => format!("current = {}", set.all()[i].version),
             None => "current = base".to_string(),
         };
-        Ok(Start {
+        Ok(ScriptStart {
             status,
             create_ledger: !ledger.exists,
             label,
@@ -189,15 +164,29 @@ impl Context {
 }
 
 /// `--from TARGET` as the number of migrations applied at the start.
-fn from_boundary(set: &MigrationSet, from: Option<&str>) -> Result<usize> {
-    match from.map(str::parse::<Target>).transpose()? {
-        None | Some(Target::Base) => Ok(0),
-        Some(Target::Head) => Ok(set.len()),
-        Some(Target::Revision(r)) => Ok(resolve_revision(set, &r)? + 1),
-        Some(Target::Relative(n)) if n > 0 && n as usize <= set.len() => Ok(n as usize),
-        Some(t) => Err(Error::Usage(format!(
+fn from_boundary(set: &MigrationSet, from: &Target) -> Result<usize> {
+    match from {
+        Target::Base => Ok(0),
+        Target::Head => Ok(set.len()),
+        Target::Revision(r) => Ok(resolve_revision(set, r)? + 1),
+        Target::Relative(n) if *n > 0 && *n as usize <= set.len() => Ok(*n as usize),
+        t => Err(Error::Usage(format!(
             "--from {t} is out of range; fix: use base, head, a version, or +1..+{}",
             set.len()
         ))),
     }
+}
+
+/// Reverting offline needs to know what is applied: a script cannot ask.
+fn needs_a_start(name: &str) -> Error {
+    let range = match name {
+        "downgrade" => ", or a FROM:TO range such as `downgrade --sql head:base`",
+        "stamp" => ", or a FROM:TO range such as `stamp --sql head:-1`",
+        _ => "",
+    };
+    Error::Usage(format!(
+        "{name} --sql needs a starting point: an offline script cannot ask the \
+         database what is applied.\n  fix: pass --from head (or a version, or \
+         `current` to read it from the database){range}"
+    ))
 }

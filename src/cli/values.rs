@@ -1,0 +1,151 @@
+//! Flag values, parsed once by clap: TARGETs and `FROM:TO` ranges, where an
+//! offline script starts, `show`'s and `verify --from`'s targets, and
+//! durations. Each parser's message names the problem and the fix; it is
+//! printed as it is (see `help::report_usage_error`).
+
+use ragchat_migrate::migrations::target::Target;
+use std::time::Duration;
+
+/// `--lock-timeout`: a number of seconds, 0 or more.
+pub(super) fn lock_timeout(text: &str) -> Result<Duration, String> {
+    seconds("--lock-timeout", text)
+}
+
+/// `--ddl-lock-timeout`: a number of seconds, 0 or more.
+pub(super) fn ddl_lock_timeout(text: &str) -> Result<Duration, String> {
+    seconds("--ddl-lock-timeout", text)
+}
+
+/// A number of seconds, 0 or more, possibly fractional (`0.5`). The message
+/// names the flag: it is printed as it is, like every value error.
+fn seconds(flag: &str, text: &str) -> Result<Duration, String> {
+    text.trim()
+        .parse::<f64>()
+        .ok()
+        .and_then(|value| Duration::try_from_secs_f64(value).ok())
+        .ok_or_else(|| format!("{flag} must be a number of seconds, 0 or more"))
+}
+
+/// A command's TARGET as typed: one target, or a `FROM:TO` range (which
+/// needs `--sql`, and no `--from`: the command checks those).
+#[derive(Debug, Clone)]
+pub enum TargetArg {
+    /// One target.
+    Single(Target),
+    /// `FROM:TO`: where the script starts, and its target.
+    Range {
+        /// As typed, for messages.
+        text: String,
+        /// FROM.
+        from: Start,
+        /// TO.
+        to: Target,
+    },
+}
+
+/// TARGET: `head`, `base`, a version, a directory name, `+N`, `-N`, or a
+/// `FROM:TO` range.
+pub(super) fn target_arg(text: &str) -> Result<TargetArg, String> {
+    let Some((from, to)) = text.split_once(':') else {
+        return parse_target(text).map(TargetArg::Single);
+    };
+    if from.trim().is_empty() || to.trim().is_empty() {
+        return Err(format!(
+            "incomplete range `{text}`; fix: write FROM:TO, e.g. `base:head` or \
+             `2025-10-21:head` (FROM is the state the script starts from)"
+        ));
+    }
+    Ok(TargetArg::Range {
+        text: text.to_string(),
+        from: start(from)?,
+        to: parse_target(to)?,
+    })
+}
+
+/// Where an offline script starts (`--from`, or FROM of a range).
+#[derive(Debug, Clone)]
+pub enum Start {
+    /// The database's applied state, read from it.
+    Current,
+    /// As if exactly the migrations up to `target` were applied.
+    At {
+        /// As typed (trimmed), for the script's title.
+        text: String,
+        /// base, head, a version or `+N`.
+        target: Target,
+    },
+}
+
+/// `--from`: `current`, or a target.
+pub(super) fn start(text: &str) -> Result<Start, String> {
+    let text = text.trim();
+    if text == "current" {
+        return Ok(Start::Current);
+    }
+    Ok(Start::At {
+        text: text.to_string(),
+        target: parse_target(text)?,
+    })
+}
+
+/// One target, with the toolkit's message when it is malformed.
+fn parse_target(text: &str) -> Result<Target, String> {
+    text.parse()
+        .map_err(|e: ragchat_migrate::Error| e.to_string())
+}
+
+/// `show`'s TARGET: one migration.
+#[derive(Debug, Clone)]
+pub enum ShowTarget {
+    /// The newest migration.
+    Head,
+    /// The newest applied one (read from the database).
+    Current,
+    /// A version, a unique prefix of one, or a directory name.
+    Revision(String),
+}
+
+/// `show`'s TARGET: head, current or a revision.
+pub(super) fn show_target(text: &str) -> Result<ShowTarget, String> {
+    if text.trim() == "current" {
+        return Ok(ShowTarget::Current);
+    }
+    match text
+        .parse()
+        .map_err(|e: ragchat_migrate::Error| e.to_string())?
+    {
+        Target::Head => Ok(ShowTarget::Head),
+        Target::Revision(r) => Ok(ShowTarget::Revision(r)),
+        other => Err(format!(
+            "show takes one migration, not `{other}`; fix: give head, current, a version (or \
+             unique prefix) or a directory name"
+        )),
+    }
+}
+
+/// `verify --from TARGET`: as typed (for the report), and parsed.
+#[derive(Debug, Clone)]
+pub struct VerifyFrom {
+    /// As typed.
+    pub text: String,
+    /// base, head or a revision.
+    pub target: Target,
+}
+
+/// `verify --from`: any target but a relative one.
+pub(super) fn verify_from(text: &str) -> Result<VerifyFrom, String> {
+    let target: Target = text
+        .parse()
+        .map_err(|e: ragchat_migrate::Error| e.to_string())?;
+    if let Target::Relative(_) = target {
+        return Err(
+            "a relative target has no meaning here; fix: give a version, a directory \
+                    name, base or head"
+                .to_string(),
+        );
+    }
+    Ok(VerifyFrom {
+        text: text.to_string(),
+        target,
+    })
+}
