@@ -28,6 +28,24 @@ impl Outcome {
     }
 }
 
+/// A run cut short where no result can travel back to `main`: output
+/// written into a closed pipe, or an output that cannot be written at all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Abrupt {
+    /// The reader of stdout went away (`| head -1`): it has what it wanted.
+    ReaderGone,
+    /// stdout or stderr cannot be written (closed, disk full).
+    CannotPrint,
+}
+
+/// Ends the process now, for an [`Abrupt`] ending.
+pub fn exit_now(ending: Abrupt) -> ! {
+    std::process::exit(match ending {
+        Abrupt::ReaderGone => 0,
+        Abrupt::CannotPrint => 1,
+    })
+}
+
 /// The exit code of a command's result.
 pub fn exit_code(result: &Result<Outcome>) -> u8 {
     match result {

@@ -7,6 +7,7 @@
 //! database ignore write errors, so a closed pipe never interrupts a
 //! migration. A panic hook catches any `println!` left elsewhere.
 
+use crate::outcome::{exit_now, Abrupt};
 use std::io::Write;
 
 /// Writes `text` to stdout; a closed pipe ends the process with exit 0.
@@ -14,10 +15,10 @@ pub fn stdout(text: &[u8]) {
     let mut out = std::io::stdout().lock();
     if let Err(e) = out.write_all(text).and_then(|()| out.flush()) {
         if e.kind() == std::io::ErrorKind::BrokenPipe {
-            std::process::exit(0);
+            exit_now(Abrupt::ReaderGone);
         }
         eprintln!("error: cannot write to stdout: {e}");
-        std::process::exit(1);
+        exit_now(Abrupt::CannotPrint);
     }
 }
 
@@ -34,12 +35,12 @@ pub fn install_panic_hook() {
             .or_else(|| info.payload().downcast_ref::<&str>().copied())
             .unwrap_or_default();
         if message.contains("Broken pipe") || message.contains("os error 32") {
-            std::process::exit(0);
+            exit_now(Abrupt::ReaderGone);
         }
         // stdout or stderr unusable otherwise (closed, disk full): there is
         // nowhere to report it; fail without a panic's exit code 101.
         if message.starts_with("failed printing to") {
-            std::process::exit(1);
+            exit_now(Abrupt::CannotPrint);
         }
         default(info);
     }));

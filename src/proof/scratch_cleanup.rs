@@ -98,6 +98,9 @@ fn install_handlers() {
         if n == 1 {
             INTERRUPTED.store(true, Ordering::SeqCst);
             drop_all_live();
+            // The shell's convention for "ended by signal N" (130 for
+            // SIGINT, 143 for SIGTERM; docs/safety.md): the one exit the
+            // library makes, because no result can travel back from here.
             std::process::exit(128 + i32::from(byte));
         }
     });
