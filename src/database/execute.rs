@@ -8,13 +8,13 @@
 //! leaves a batch unwritten: the next run takes the missing records from the
 //! files, as for another tool's versions, and purges the stale ones.
 
+use crate::database::blame;
 use crate::database::ledger::{PendingRecord, PendingSideRecords};
 use crate::database::messages::{self, Message, Purpose, RenderOptions};
 use crate::database::observer::{Observer, StepReport};
 use crate::database::pg_error;
 use crate::database::step_failure;
 use crate::error::{Error, Result};
-use crate::migrations::blame;
 use crate::migrations::direction::Direction;
 use crate::migrations::plan::Plan;
 use diesel::connection::SimpleConnection;

@@ -4,6 +4,7 @@
 //! script that prints them, `stamp` and `accept` (bookkeeping), and
 //! PostgreSQL error text.
 
+pub(crate) mod blame;
 pub mod bookkeeping;
 mod execute;
 pub mod ledger;

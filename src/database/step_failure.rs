@@ -3,9 +3,9 @@
 //! ledger write that went with it; and the INVALID index a failed
 //! `CREATE INDEX CONCURRENTLY` leaves behind.
 
+use crate::database::blame;
 use crate::database::pg_error;
 use crate::error::{Error, SqlLine};
-use crate::migrations::blame;
 use crate::migrations::direction::Direction;
 use crate::migrations::plan::Step;
 use diesel::PgConnection;

@@ -2,7 +2,6 @@
 //! Diesel's naming rules), the SQL text rules, the TARGET grammar, the
 //! planner, and `create`.
 
-pub(crate) mod blame;
 pub mod checksum;
 pub mod create;
 pub mod direction;

@@ -6,6 +6,7 @@ pub mod adopt;
 pub mod catalog;
 pub mod catalog_tracker;
 pub mod drift;
+pub mod irreversible;
 pub mod scratch;
 pub(crate) mod scratch_cleanup;
 pub(crate) mod scratch_shape;

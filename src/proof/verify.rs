@@ -24,10 +24,9 @@ use crate::migrations::source::{MigrationScript, MigrationSet};
 use crate::migrations::target::Target;
 use crate::proof::catalog::{self, Snapshot};
 use crate::proof::catalog_tracker::{Owner, Picture, Tracker};
-pub use crate::proof::verify_report::{
-    declared_irreversible, Problem, Report, Totals, Verdict, DECLARED_IRREVERSIBLE_MARKER,
-};
+pub use crate::proof::irreversible::{declared_irreversible, DECLARED_IRREVERSIBLE_MARKER};
 use crate::proof::verify_report::{not_checked, skipped_round, totals};
+pub use crate::proof::verify_report::{Problem, Report, Totals, Verdict};
 use diesel::connection::SimpleConnection;
 use diesel::PgConnection;
 use std::collections::HashMap;
