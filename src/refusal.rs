@@ -2,6 +2,7 @@
 //! changed checksum from an unknown version and read the versions involved,
 //! and the CLI prints the same text (each case with the way out).
 
+use crate::database::ledger::SIDE_TABLE;
 use std::fmt;
 
 /// An applied migration's file whose text is not what ran.
@@ -63,8 +64,50 @@ pub enum Refusal {
         /// The `run_in_transaction = false` migrations' directory names.
         migrations: Vec<String>,
     },
-    /// A refusal made outside the planner and the migrator (ledger layout,
-    /// stamp, adopt, autogenerate), by its message.
+    /// The session is read-only, so the ledger cannot be written.
+    ReadOnlySession {
+        /// The ledger's Diesel table, qualified.
+        ledger: String,
+        /// The session's role.
+        role: String,
+    },
+    /// The role may not write the ledger tables.
+    LedgerNotWritable {
+        /// The session's role.
+        role: String,
+        /// Diesel's table, qualified.
+        diesel_table: String,
+        /// The side table, qualified.
+        side_table: String,
+    },
+    /// The role may not create the ledger in the schema that should hold it.
+    LedgerNotCreatable {
+        /// The session's role.
+        role: String,
+        /// The schema's name.
+        schema: String,
+        /// The same, quoted for SQL.
+        schema_sql: String,
+    },
+    /// No schema on the search_path exists to hold the ledger.
+    NoSchemaOnSearchPath {
+        /// The session's search_path.
+        search_path: String,
+    },
+    /// Two ledgers are visible on the search_path.
+    TwoLedgers {
+        /// Their Diesel tables, qualified.
+        ledgers: Vec<String>,
+        /// The session's search_path.
+        search_path: String,
+    },
+    /// `stamp` over a live schema that is not what the migrations produce.
+    StampOverDifferentSchema {
+        /// The differences (`-` missing here, `+` only here, `~` different).
+        changes: Vec<String>,
+    },
+    /// A refusal of a rarer kind (adopt, autogenerate, redo --accept), by
+    /// its message.
     Other(String),
 }
 
@@ -113,7 +156,78 @@ impl fmt::Display for Refusal {
                 migrations.join(", ")
             ),
             Refusal::Other(message) => f.write_str(message),
+            Refusal::ReadOnlySession { .. }
+            | Refusal::LedgerNotWritable { .. }
+            | Refusal::LedgerNotCreatable { .. }
+            | Refusal::NoSchemaOnSearchPath { .. }
+            | Refusal::TwoLedgers { .. }
+            | Refusal::StampOverDifferentSchema { .. } => write_ledger_access(f, self),
         }
+    }
+}
+
+/// The refusals about where the ledger is and what the session may do there.
+fn write_ledger_access(f: &mut fmt::Formatter<'_>, refusal: &Refusal) -> fmt::Result {
+    match refusal {
+        Refusal::ReadOnlySession { ledger, role } => write!(
+            f,
+            "the session is read-only (transaction_read_only = on), so the migration \
+             ledger {ledger} cannot be written; nothing was run.\n  fix: connect to the \
+             primary server as a role that may write (default_transaction_read_only may \
+             be set for the role or database: `ALTER ROLE {role} SET \
+             default_transaction_read_only = off`)"
+        ),
+        Refusal::LedgerNotWritable {
+            role,
+            diesel_table,
+            side_table,
+        } => write!(
+            f,
+            "role {role} may not write the migration ledger ({diesel_table}, {side_table}: it \
+             needs SELECT, INSERT and DELETE); nothing was run.\n  fix: `GRANT SELECT, INSERT, \
+             DELETE ON {diesel_table}, {side_table} TO {role}`, or run as the tables' owner"
+        ),
+        Refusal::LedgerNotCreatable {
+            role,
+            schema,
+            schema_sql,
+        } => write!(
+            f,
+            "role {role} may not create the migration ledger in schema {schema_sql} \
+             (permission denied for schema {schema}); nothing was run.\n  fix: `GRANT CREATE \
+             ON SCHEMA {schema_sql} TO {role}`, or run the first upgrade as the schema's owner"
+        ),
+        Refusal::NoSchemaOnSearchPath { search_path } => write!(
+            f,
+            "the search_path ({search_path}) names no schema that exists, so there is no \
+             schema to find or create the migration ledger in; nothing was run.\n  fix: create \
+             the schema (CREATE SCHEMA ...), or correct the search_path of the role, the \
+             database or the URL's options"
+        ),
+        Refusal::TwoLedgers {
+            ledgers,
+            search_path,
+        } => write!(
+            f,
+            "two migration ledgers are visible on the search_path ({search_path}): {}; the \
+             toolkit cannot tell which one records this database, so nothing was run.\n  fix: \
+             keep the ledger that matches the schema and drop the other (with its \
+             {SIDE_TABLE}), or set the search_path so that only one schema with a ledger is \
+             on it",
+            ledgers.join(" and ")
+        ),
+        Refusal::StampOverDifferentSchema { changes } => write!(
+            f,
+            "refusing to stamp: the live schema is not what those migrations produce \
+             (- missing here, + only here, ~ different):\n{}\n  fix: stamp the version the \
+             schema really is at, bring the schema in line, or pass --force if you are sure",
+            changes
+                .iter()
+                .map(|c| format!("    {c}"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        ),
+        other => unreachable!("not a ledger-access refusal: {other:?}"),
     }
 }
 
@@ -217,6 +331,50 @@ mod tests {
                  2030-01-01-000000_m/down.sql: recorded (no file) but the file now has new\n"
             ),
             "{text}"
+        );
+    }
+
+    #[test]
+    fn ledger_and_stamp_refusals_name_what_they_carry() {
+        let stamp = Refusal::StampOverDifferentSchema {
+            changes: vec!["- table public.users".into(), "+ index ix".into()],
+        }
+        .to_string();
+        assert!(
+            stamp.contains("(- missing here, + only here, ~ different):\n    - table public.users\n    + index ix\n  fix: stamp the version"),
+            "{stamp}"
+        );
+        let two = Refusal::TwoLedgers {
+            ledgers: vec![
+                "a.__diesel_schema_migrations".into(),
+                "b.__diesel_schema_migrations".into(),
+            ],
+            search_path: "a, b".into(),
+        }
+        .to_string();
+        assert!(
+            two.contains(
+                "(a, b): a.__diesel_schema_migrations and b.__diesel_schema_migrations; the"
+            ),
+            "{two}"
+        );
+        assert!(
+            two.contains("(with its __ragchat_migrations), or set"),
+            "{two}"
+        );
+        let create = Refusal::LedgerNotCreatable {
+            role: "app".into(),
+            schema: "My Schema".into(),
+            schema_sql: "\"My Schema\"".into(),
+        }
+        .to_string();
+        assert!(
+            create.contains("in schema \"My Schema\" (permission denied for schema My Schema)"),
+            "{create}"
+        );
+        assert!(
+            create.contains("`GRANT CREATE ON SCHEMA \"My Schema\" TO app`"),
+            "{create}"
         );
     }
 }

@@ -13,6 +13,7 @@ use crate::migrations::source::{MigrationScript, MigrationSet};
 use crate::migrations::status::{ChecksumChange, Status};
 use crate::migrations::target::Target;
 use crate::proof::{catalog, drift};
+use crate::refusal::Refusal;
 use diesel::PgConnection;
 use std::time::Duration;
 
@@ -99,12 +100,10 @@ fn refuse_other_schema(
     if changes.is_empty() {
         return Ok(());
     }
-    Err(Error::refused(format!(
-        "refusing to stamp: the live schema is not what those migrations produce \
-         (- missing here, + only here, ~ different):\n{}\n  fix: stamp the version the \
-         schema really is at, bring the schema in line, or pass --force if you are sure",
-        drift::render(&changes)
-    )))
+    let changes = changes.iter().map(ToString::to_string).collect();
+    Err(Error::Refused(Refusal::StampOverDifferentSchema {
+        changes,
+    }))
 }
 
 /// Records the current checksums of the applied migration at `index` of

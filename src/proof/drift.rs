@@ -104,15 +104,6 @@ fn write_atomically(dir: &std::path::Path, path: &std::path::Path, value: &impl 
     }
 }
 
-/// The changes as indented lines for a message.
-pub fn render(changes: &[Change]) -> String {
-    changes
-        .iter()
-        .map(|c| format!("    {c}"))
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
 /// [`expected_schema`] through a local cache. The expected schema is a pure
 /// function of the applied migrations' texts and the server's version, so it
 /// is computed on a scratch database once and kept, keyed by exactly those

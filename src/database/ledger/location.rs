@@ -16,9 +16,10 @@
 //! front, naming the ledger table and the fix, instead of failing inside a
 //! migration's message and being blamed on its `up.sql`.
 
-use super::tables::{quote_ident, LedgerTables, DIESEL_TABLE, SIDE_TABLE};
+use super::tables::{quote_ident, LedgerTables, DIESEL_TABLE};
 use crate::database::pg_error::step_failed;
 use crate::error::{Error, Result};
+use crate::refusal::Refusal;
 use diesel::prelude::*;
 use diesel::sql_types::{Array, Bool, Nullable, Text};
 use diesel::PgConnection;
@@ -107,57 +108,44 @@ impl Located {
     /// read-only, no privileges on the tables, or no right to create them.
     pub fn require_writable(&self) -> Result<()> {
         let (diesel, side) = (self.tables.diesel(), self.tables.side());
+        let role = self.role.clone();
         if self.read_only {
-            return Err(Error::refused(format!(
-                "the session is read-only (transaction_read_only = on), so the migration \
-                 ledger {diesel} cannot be written; nothing was run.\n  fix: connect to the \
-                 primary server as a role that may write (default_transaction_read_only may \
-                 be set for the role or database: `ALTER ROLE {role} SET \
-                 default_transaction_read_only = off`)",
-                role = self.role
-            )));
+            let ledger = diesel.to_string();
+            return Err(Error::Refused(Refusal::ReadOnlySession { ledger, role }));
         }
         if !self.may_write {
-            return Err(Error::refused(format!(
-                "role {role} may not write the migration ledger ({diesel}, {side}: it needs \
-                 SELECT, INSERT and DELETE); nothing was run.\n  fix: `GRANT SELECT, INSERT, \
-                 DELETE ON {diesel}, {side} TO {role}`, or run as the tables' owner",
-                role = self.role
-            )));
+            return Err(Error::Refused(Refusal::LedgerNotWritable {
+                role,
+                diesel_table: diesel.to_string(),
+                side_table: side.to_string(),
+            }));
         }
         if (!self.diesel || !self.side) && !self.may_create {
-            let name = self.tables.schema().unwrap_or_default();
-            let schema = quote_ident(name);
-            return Err(Error::refused(format!(
-                "role {role} may not create the migration ledger in schema {schema} \
-                 (permission denied for schema {name}); nothing was run.\n  fix: `GRANT CREATE \
-                 ON SCHEMA {schema} TO {role}`, or run the first upgrade as the schema's owner",
-                role = self.role
-            )));
+            let schema = self.tables.schema().unwrap_or_default().to_string();
+            let schema_sql = quote_ident(&schema);
+            return Err(Error::Refused(Refusal::LedgerNotCreatable {
+                role,
+                schema,
+                schema_sql,
+            }));
         }
         Ok(())
     }
 }
 
 fn no_schema(search_path: &str) -> Error {
-    Error::refused(format!(
-        "the search_path ({search_path}) names no schema that exists, so there is no \
-         schema to find or create the migration ledger in; nothing was run.\n  fix: create \
-         the schema (CREATE SCHEMA ...), or correct the search_path of the role, the \
-         database or the URL's options"
-    ))
+    Error::Refused(Refusal::NoSchemaOnSearchPath {
+        search_path: search_path.to_string(),
+    })
 }
 
 fn two_ledgers(schemas: &[String], search_path: &str) -> Error {
-    let listed: Vec<String> = schemas
+    let ledgers = schemas
         .iter()
         .map(|s| format!("{}.{DIESEL_TABLE}", quote_ident(s)))
         .collect();
-    Error::refused(format!(
-        "two migration ledgers are visible on the search_path ({search_path}): {}; the \
-         toolkit cannot tell which one records this database, so nothing was run.\n  fix: \
-         keep the ledger that matches the schema and drop the other (with its {SIDE_TABLE}), \
-         or set the search_path so that only one schema with a ledger is on it",
-        listed.join(" and ")
-    ))
+    Error::Refused(Refusal::TwoLedgers {
+        ledgers,
+        search_path: search_path.to_string(),
+    })
 }
