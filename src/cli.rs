@@ -5,7 +5,8 @@ mod values;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 use std::time::Duration;
-use values::{ddl_lock_timeout, lock_timeout, show_target, start, target_arg, verify_from};
+pub use values::ValueError;
+use values::{ddl_lock_timeout, lock_timeout, ours, show_target, start, target_arg, verify_from};
 pub use values::{ShowTarget, Start, TargetArg, VerifyFrom};
 
 /// Diesel-powered migrations for the RAG chat PostgreSQL schema.
@@ -61,7 +62,7 @@ pub struct Global {
     pub quiet: bool,
 
     /// Seconds to wait for another migrator's lock before giving up (exit 4).
-    #[arg(long, global = true, default_value = "60", value_name = "SECONDS", value_parser = lock_timeout)]
+    #[arg(long, global = true, default_value = "60", value_name = "SECONDS", value_parser = ours(lock_timeout))]
     pub lock_timeout: Duration,
 
     /// Seconds to wait for the database server to answer a connection.
@@ -70,7 +71,7 @@ pub struct Global {
 
     /// lock_timeout for migration SQL, so a migration stuck behind a long
     /// query fails fast instead of stalling traffic; 0 waits indefinitely.
-    #[arg(long, global = true, default_value = "5", value_name = "SECONDS", value_parser = ddl_lock_timeout)]
+    #[arg(long, global = true, default_value = "5", value_name = "SECONDS", value_parser = ours(ddl_lock_timeout))]
     pub ddl_lock_timeout: Duration,
 }
 
@@ -104,7 +105,7 @@ pub struct SqlOptions {
     /// With --sql: the state the script starts from: base (upgrade's
     /// default), head, a version, or current (read from the database).
     /// A FROM:TO target says the same.
-    #[arg(long, value_name = "TARGET", requires = "sql", value_parser = start)]
+    #[arg(long, value_name = "TARGET", requires = "sql", value_parser = ours(start))]
     pub from: Option<Start>,
 }
 
@@ -179,7 +180,7 @@ pub struct RunArgs {
 pub struct UpgradeArgs {
     /// head, a version (or unique prefix), a directory name, or +N; with
     /// --sql also FROM:TO (the script starts from FROM).
-    #[arg(default_value = "head", allow_negative_numbers = true, value_parser = target_arg)]
+    #[arg(default_value = "head", allow_negative_numbers = true, value_parser = ours(target_arg))]
     pub target: TargetArg,
     /// Run the whole plan in one transaction: all or nothing.
     #[arg(long)]
@@ -201,7 +202,7 @@ pub struct UpgradeArgs {
 pub struct DowngradeArgs {
     /// base, a version (or unique prefix), a directory name, or -N; with
     /// --sql also FROM:TO (the script starts from FROM).
-    #[arg(default_value = "-1", allow_negative_numbers = true, value_parser = target_arg)]
+    #[arg(default_value = "-1", allow_negative_numbers = true, value_parser = ours(target_arg))]
     pub target: TargetArg,
     /// Do not ask before `downgrade base` (required without a terminal).
     #[arg(long, short = 'y')]
@@ -258,7 +259,7 @@ pub struct HistoryArgs {
 #[derive(Debug, Args)]
 pub struct ShowArgs {
     /// head, current, a version (or unique prefix) or a directory name.
-    #[arg(value_parser = show_target)]
+    #[arg(value_parser = ours(show_target))]
     pub target: ShowTarget,
     /// Also print down.sql.
     #[arg(long)]
@@ -284,7 +285,7 @@ pub struct CreateArgs {
 pub struct StampArgs {
     /// head, base, a version, a directory name, +N or -N; with --sql also
     /// FROM:TO (the script starts from FROM).
-    #[arg(allow_negative_numbers = true, value_parser = target_arg)]
+    #[arg(allow_negative_numbers = true, value_parser = ours(target_arg))]
     pub target: TargetArg,
     /// Also forget applied versions this binary does not know.
     #[arg(long)]
@@ -313,7 +314,7 @@ pub struct VerifyArgs {
     pub keep: bool,
     /// Check only the migrations after TARGET, on a scratch database
     /// first brought to TARGET (CI: verify what a branch adds).
-    #[arg(long, value_name = "TARGET", value_parser = verify_from)]
+    #[arg(long, value_name = "TARGET", value_parser = ours(verify_from))]
     pub from: Option<VerifyFrom>,
 }
 

@@ -136,12 +136,15 @@ pub fn report_usage_error(error: &clap::Error, args: &[String]) -> Result<Outcom
 }
 
 /// The message of a value parser of ours that refused its value (it names
-/// the problem and the fix); `None` for clap's own refusals.
+/// the problem and the fix); `None` for clap's own refusals, whose framing
+/// names the flag.
 fn value_error(error: &clap::Error) -> Option<String> {
     if error.kind() != clap::error::ErrorKind::ValueValidation {
         return None;
     }
-    std::error::Error::source(error).map(|source| source.to_string())
+    std::error::Error::source(error)
+        .and_then(|source| source.downcast_ref::<crate::cli::ValueError>())
+        .map(ToString::to_string)
 }
 
 /// The value of `--name VALUE` or `--name=VALUE`, the last one given.

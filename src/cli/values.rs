@@ -4,7 +4,32 @@
 //! printed as it is (see `help::report_usage_error`).
 
 use ragchat_migrate::migrations::target::Target;
+use std::fmt;
 use std::time::Duration;
+
+/// A value one of our parsers refused. Its message names the problem and
+/// the fix, so it is printed alone, without clap's framing; clap's own
+/// refusals (a number that is not one) keep theirs, which name the flag.
+#[derive(Debug)]
+pub struct ValueError(pub String);
+
+impl fmt::Display for ValueError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ValueError {}
+
+/// `parse` as a clap value parser whose refusals are [`ValueError`]s.
+pub(super) fn ours<T>(
+    parse: fn(&str) -> Result<T, String>,
+) -> impl Fn(&str) -> Result<T, ValueError> + Clone + Send + Sync + 'static
+where
+    T: Clone + Send + Sync + 'static,
+{
+    move |text| parse(text).map_err(ValueError)
+}
 
 /// `--lock-timeout`: a number of seconds, 0 or more.
 pub(super) fn lock_timeout(text: &str) -> Result<Duration, String> {

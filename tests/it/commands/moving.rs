@@ -230,4 +230,16 @@ fn a_malformed_target_or_duration_is_refused_in_our_words_without_clap_framing()
         "relative target `+0` moves nowhere; fix: use +1 or more, -1 or more"
     );
     assert_eq!(doc["exit_code"], 2);
+    // clap's own refusals keep the framing that names the flag.
+    let number = crate::support::Tool::new()
+        .args(["--connect-timeout", "abc", "current"])
+        .run();
+    assert_eq!(number.code, 2);
+    assert!(
+        number
+            .stderr
+            .contains("invalid value 'abc' for '--connect-timeout"),
+        "{}",
+        number.stderr
+    );
 }
