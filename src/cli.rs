@@ -6,8 +6,11 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 use std::time::Duration;
 pub use values::ValueError;
-use values::{ddl_lock_timeout, lock_timeout, ours, show_target, start, target_arg, verify_from};
-pub use values::{ShowTarget, Start, TargetArg, VerifyFrom};
+use values::{
+    ddl_lock_timeout, history_limit, history_range, lock_timeout, ours, show_target, start,
+    target_arg, verify_from,
+};
+pub use values::{HistoryRange, RangeEnd, ShowTarget, Start, TargetArg, VerifyFrom};
 
 /// Diesel-powered migrations for the RAG chat PostgreSQL schema.
 ///
@@ -248,10 +251,10 @@ pub struct HistoryArgs {
     pub verbose: bool,
     /// Only migrations from FROM to TO (inclusive): `FROM:TO`, `FROM:`
     /// or `:TO`, each a version, directory name, base, current or head.
-    #[arg(long = "rev-range", short = 'r', value_name = "FROM:TO")]
-    pub range: Option<String>,
+    #[arg(long = "rev-range", short = 'r', value_name = "FROM:TO", value_parser = ours(history_range))]
+    pub range: Option<HistoryRange>,
     /// Only the newest N migrations of the listing.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = ours(history_limit))]
     pub limit: Option<usize>,
 }
 

@@ -174,3 +174,66 @@ pub(super) fn verify_from(text: &str) -> Result<VerifyFrom, String> {
         target,
     })
 }
+
+/// `history -r FROM:TO`: either side may be empty.
+#[derive(Debug, Clone)]
+pub struct HistoryRange {
+    /// FROM, as typed (trimmed), for messages.
+    pub from_text: String,
+    /// TO, as typed (trimmed).
+    pub to_text: String,
+    /// FROM.
+    pub from: RangeEnd,
+    /// TO.
+    pub to: RangeEnd,
+}
+
+/// One side of `history -r`.
+#[derive(Debug, Clone)]
+pub enum RangeEnd {
+    /// Empty: from the first, or to the last.
+    Open,
+    /// The newest applied migration (read from the database).
+    Current,
+    /// base, head or a revision.
+    At(Target),
+}
+
+/// `history -r`: `FROM:TO`, `FROM:` or `:TO`.
+pub(super) fn history_range(text: &str) -> Result<HistoryRange, String> {
+    let Some((from, to)) = text.split_once(':') else {
+        return Err(format!(
+            "-r {text}: a range is FROM:TO, FROM: or :TO (e.g. `-r 2025-10-21:head`)"
+        ));
+    };
+    let (from_text, to_text) = (from.trim().to_string(), to.trim().to_string());
+    Ok(HistoryRange {
+        from: range_end(&from_text)?,
+        to: range_end(&to_text)?,
+        from_text,
+        to_text,
+    })
+}
+
+fn range_end(text: &str) -> Result<RangeEnd, String> {
+    match text {
+        "" => Ok(RangeEnd::Open),
+        "current" => Ok(RangeEnd::Current),
+        _ => match parse_target(text)? {
+            Target::Relative(_) => Err(format!(
+                "-r takes versions, base, current or head, not `{text}`; fix: use --limit N \
+                 for the newest N"
+            )),
+            target => Ok(RangeEnd::At(target)),
+        },
+    }
+}
+
+/// `history --limit N`: 1 or more.
+pub(super) fn history_limit(text: &str) -> Result<usize, String> {
+    match text.trim().parse::<usize>() {
+        Ok(0) => Err("--limit 0 lists nothing; fix: give 1 or more".into()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("--limit {text}: not a number; fix: give 1 or more")),
+    }
+}

@@ -12,7 +12,7 @@ use ragchat_migrate::migrations::status::Status;
 impl Context {
     /// `history [-v] [-r FROM:TO] [--limit N]`.
     pub(super) fn history(&self, args: HistoryArgs) -> Result<Outcome> {
-        let filter = history_filter::Filter::new(args.range, args.limit)?;
+        let filter = history_filter::Filter::new(args.range, args.limit);
         let verbose = args.verbose;
         // Checksums (and the CHANGED marks they give) need every file read:
         // only --verbose pays for that. The plain listing shows Diesel's

@@ -1,6 +1,7 @@
 //! `history -r FROM:TO` and `--limit N`: narrowing a long listing the way
 //! Alembic's `history -r` does.
 
+use crate::cli::{HistoryRange, RangeEnd};
 use ragchat_migrate::error::{Error, Result};
 use ragchat_migrate::migrations::source::MigrationSet;
 use ragchat_migrate::migrations::target::{resolve_revision, Target};
@@ -9,32 +10,14 @@ use std::ops::Range;
 /// Which migrations `history` lists.
 #[derive(Debug, Clone, Default)]
 pub(super) struct Filter {
-    range: Option<(String, String)>,
+    range: Option<HistoryRange>,
     limit: Option<usize>,
 }
 
 impl Filter {
-    /// From the options; a malformed range is bad usage. FROM and TO are
-    /// versions (or prefixes, or directory names), `base`, `current` or
-    /// `head`.
-    pub fn new(range: Option<String>, limit: Option<usize>) -> Result<Self> {
-        if limit == Some(0) {
-            return Err(Error::Usage(
-                "--limit 0 lists nothing; fix: give 1 or more".into(),
-            ));
-        }
-        let range = match range {
-            None => None,
-            Some(text) => match text.split_once(':') {
-                Some((from, to)) => Some((from.trim().to_string(), to.trim().to_string())),
-                None => {
-                    return Err(Error::Usage(format!(
-                        "-r {text}: a range is FROM:TO, FROM: or :TO (e.g. `-r 2025-10-21:head`)"
-                    )))
-                }
-            },
-        };
-        Ok(Filter { range, limit })
+    /// From the options, as clap parsed them.
+    pub fn new(range: Option<HistoryRange>, limit: Option<usize>) -> Self {
+        Filter { range, limit }
     }
 
     /// True when a range narrows the listing (versions the binary does not
@@ -52,10 +35,11 @@ impl Filter {
         current: Option<Option<usize>>,
     ) -> Result<Range<usize>> {
         let mut range = 0..set.len();
-        if let Some((from, to)) = &self.range {
-            let start = bound(set, from, 0, true, current)?;
-            let end = bound(set, to, set.len(), false, current)?;
+        if let Some(r) = &self.range {
+            let start = bound(set, &r.from, 0, true, current)?;
+            let end = bound(set, &r.to, set.len(), false, current)?;
             if start > end {
+                let (from, to) = (&r.from_text, &r.to_text);
                 return Err(Error::Usage(format!(
                     "-r {from}:{to}: {from} comes after {to}; fix: give the older one first"
                 )));
@@ -73,32 +57,28 @@ impl Filter {
 /// migration from below, end sides from above.
 fn bound(
     set: &MigrationSet,
-    text: &str,
+    end: &RangeEnd,
     open: usize,
     start: bool,
     current: Option<Option<usize>>,
 ) -> Result<usize> {
-    if text.is_empty() {
-        return Ok(open);
-    }
-    if text == "current" {
-        return Ok(match current {
+    match end {
+        RangeEnd::Open => Ok(open),
+        RangeEnd::Current => Ok(match current {
             None => open,
             // At base, nothing is before or at current.
             Some(None) => 0,
             Some(Some(i)) if start => i,
             Some(Some(i)) => i + 1,
-        });
-    }
-    match text.parse::<Target>()? {
-        Target::Base => Ok(0),
-        Target::Head => Ok(set.len()),
-        Target::Revision(r) => {
-            let i = resolve_revision(set, &r)?;
+        }),
+        RangeEnd::At(Target::Base) => Ok(0),
+        RangeEnd::At(Target::Head) => Ok(set.len()),
+        RangeEnd::At(Target::Revision(r)) => {
+            let i = resolve_revision(set, r)?;
             Ok(if start { i } else { i + 1 })
         }
-        Target::Relative(_) => Err(Error::Usage(format!(
-            "-r takes versions, base, current or head, not `{text}`; fix: use --limit N for the newest N"
-        ))),
+        RangeEnd::At(Target::Relative(_)) => Err(Error::Internal(
+            "a relative -r bound passed the command-line parser".into(),
+        )),
     }
 }
