@@ -3,14 +3,15 @@
 mod values;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use ragchat_migrate::lint::PgVersion;
 use std::path::PathBuf;
 use std::time::Duration;
 pub use values::ValueError;
 use values::{
-    ddl_lock_timeout, history_limit, history_range, lock_timeout, ours, show_target, start,
-    target_arg, verify_from,
+    ddl_lock_timeout, history_limit, history_range, lint_range, lock_timeout, ours, pg_version,
+    show_target, start, target_arg, verify_from,
 };
-pub use values::{HistoryRange, RangeEnd, ShowTarget, Start, TargetArg, VerifyFrom};
+pub use values::{HistoryRange, LintRange, RangeEnd, ShowTarget, Start, TargetArg, VerifyFrom};
 
 /// Diesel-powered migrations for the RAG chat PostgreSQL schema.
 ///
@@ -350,8 +351,8 @@ pub struct AutogenOptions {
 pub struct LintArgs {
     /// FROM:TO, the migrations `upgrade` would apply going from FROM to TO
     /// (versions, prefixes or directory names; an empty side is base/head).
-    #[arg(value_name = "FROM:TO", conflicts_with_all = ["all", "since"])]
-    pub range: Option<String>,
+    #[arg(value_name = "FROM:TO", conflicts_with_all = ["all", "since"], value_parser = ours(lint_range))]
+    pub range: Option<LintRange>,
     /// Lint every migration.
     #[arg(long, conflicts_with = "since")]
     pub all: bool,
@@ -360,8 +361,8 @@ pub struct LintArgs {
     pub since: Option<String>,
     /// The PostgreSQL version the rules assume (default: the connected
     /// server's, else `pg_version` in .squawk.toml, else 15).
-    #[arg(long, value_name = "VERSION")]
-    pub pg_version: Option<String>,
+    #[arg(long, value_name = "VERSION", value_parser = ours(pg_version))]
+    pub pg_version: Option<PgVersion>,
     /// A Squawk configuration file (default: .squawk.toml here or in the
     /// nearest parent directory that has one).
     #[arg(long, value_name = "FILE")]

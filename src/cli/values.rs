@@ -237,3 +237,29 @@ pub(super) fn history_limit(text: &str) -> Result<usize, String> {
         Err(_) => Err(format!("--limit {text}: not a number; fix: give 1 or more")),
     }
 }
+
+/// `lint FROM:TO`: the sides as typed (an empty side is base or head);
+/// the command resolves them against the migrations.
+#[derive(Debug, Clone)]
+pub struct LintRange {
+    /// FROM.
+    pub from: String,
+    /// TO.
+    pub to: String,
+}
+
+/// `lint FROM:TO`.
+pub(super) fn lint_range(text: &str) -> Result<LintRange, String> {
+    let (from, to) = text.split_once(':').ok_or_else(|| {
+        format!("bad range `{text}`; fix: write FROM:TO, e.g. 2025-10:head or :20251021000000")
+    })?;
+    Ok(LintRange {
+        from: from.to_string(),
+        to: to.to_string(),
+    })
+}
+
+/// `lint --pg-version`: `15` or `11.2`.
+pub(super) fn pg_version(text: &str) -> Result<ragchat_migrate::lint::PgVersion, String> {
+    ragchat_migrate::lint::PgVersion::parse(text).map_err(|e| e.to_string())
+}

@@ -35,20 +35,9 @@ impl Context {
     /// (the pending ones read from the database by default), lint, report.
     pub(super) fn lint(&self, args: &LintArgs) -> Result<Outcome> {
         let mut config = LintConfig::load(args.config.as_deref())?;
-        let flag_pg = args
-            .pg_version
-            .as_deref()
-            .map(PgVersion::parse)
-            .transpose()?;
+        let flag_pg = args.pg_version;
         let selection = match (&args.range, args.all, &args.since) {
-            (Some(range), _, _) => {
-                let (from, to) = range.split_once(':').ok_or_else(|| {
-                    Error::Usage(format!(
-                        "bad range `{range}`; fix: write FROM:TO, e.g. 2025-10:head or :20251021000000"
-                    ))
-                })?;
-                Selection::Range(from.to_string(), to.to_string())
-            }
+            (Some(range), _, _) => Selection::Range(range.from.clone(), range.to.clone()),
             (None, true, _) => Selection::All,
             (None, false, Some(since)) => Selection::Since(since.clone()),
             (None, false, None) => Selection::Pending,
