@@ -61,6 +61,26 @@ impl Scratch<'_> {
     }
 }
 
+/// Migrations between two vacuums of the scratch database's catalogs.
+const VACUUM_EVERY: usize = 100;
+
+/// The catalogs that each up, down and up again writes: every migration
+/// leaves dead rows in them (a table created and dropped is a few dozen),
+/// and each catalog lookup of a later step wades through them. Autovacuum
+/// gets to them only after about a thousand migrations, so until then the
+/// cost of a step grows with the history (verify of 1,000 migrations:
+/// ~11 ms a migration at the start, ~29 ms before autovacuum ran).
+const CHURNED_CATALOGS: &str = "VACUUM pg_catalog.pg_class, pg_catalog.pg_attribute, \
+     pg_catalog.pg_type, pg_catalog.pg_depend, pg_catalog.pg_constraint, pg_catalog.pg_index, \
+     pg_catalog.pg_attrdef, pg_catalog.pg_sequence, pg_catalog.pg_trigger, \
+     pg_catalog.pg_rewrite, pg_catalog.pg_proc, pg_catalog.pg_description";
+
+/// Vacuums [`CHURNED_CATALOGS`] on the scratch database (its owner may). A
+/// refusal only leaves the cleaning to autovacuum.
+fn vacuum_catalogs(conn: &mut PgConnection) {
+    let _ = conn.batch_execute(CHURNED_CATALOGS);
+}
+
 fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
@@ -103,6 +123,9 @@ pub fn verify(
             verdicts.push(not_checked(m));
             on_verdict(verdicts.last().expect("just pushed"));
             continue;
+        }
+        if (i - start) % VACUUM_EVERY == VACUUM_EVERY - 1 {
+            vacuum_catalogs(&mut scratch.conn);
         }
         let verdict = verify_one(&mut scratch, set, i)?;
         stopped = verdict.verdict == "up failed";
