@@ -1,7 +1,7 @@
 //! Running PostgreSQL: the throwaway cluster code shared by the local
 //! default database, the tests and the benchmark.
 
-pub(crate) mod cluster;
+pub mod cluster;
 pub mod dev;
 pub(crate) mod dev_cluster;
 pub mod dev_home;

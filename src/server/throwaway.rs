@@ -11,7 +11,7 @@
 //! only the directory, which [`sweep_stale_roots`] removes later.
 //!
 //! As root, the server runs as the `postgres` OS user, which owns the
-//! directory (see `cluster::ServerUser`).
+//! directory (see [`cluster::ServerUser`]).
 
 use super::cluster::{self, Auth, ServerBinaries, ServerUser};
 use crate::error::{Error, Result};
