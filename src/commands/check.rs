@@ -13,7 +13,8 @@ use ragchat_migrate::proof::drift;
 impl Context {
     /// `check`: read the ledger without waiting for the lock (a run in
     /// progress fails the check), lint what is pending, compare the schema
-    /// with what the applied migrations make, and report.
+    /// with what the applied migrations make (read meanwhile when that must
+    /// be built), and report.
     pub(super) fn check(&self) -> Result<Outcome> {
         let Observed {
             set,
@@ -23,17 +24,16 @@ impl Context {
         } = self.observe(ledger::Detail::Checksums)?;
         let pending: Vec<&MigrationScript> = status.pending().map(|i| &set.all()[i]).collect();
         let lint = self.lint_for_check(&pending, &mut db)?;
-        let expected = drift::expected_schema_cached(
+        let drift: Vec<String> = drift::drift_for_check(
             &db.url,
             &mut db.conn,
             self.global.connect_timeout,
             &set,
             drift::applied_migrations(&set, &status),
-        )?;
-        let drift: Vec<String> = drift::compare_cached(&expected, &db.url, &mut db.conn)?
-            .iter()
-            .map(ToString::to_string)
-            .collect();
+        )?
+        .iter()
+        .map(ToString::to_string)
+        .collect();
         let anomalies = status.anomalies(&set);
         // The same anomalies the planner refuses to move over.
         let ok = !migrating && status.is_clean(&set) && drift.is_empty();

@@ -52,8 +52,13 @@ pub fn compare_cached(
     live: &DatabaseUrl,
     live_conn: &mut PgConnection,
 ) -> Result<Vec<Change>> {
+    Ok(expected.diff(&live_snapshot_cached(live, live_conn)?))
+}
+
+/// The live schema of [`compare_cached`], through its cache.
+fn live_snapshot_cached(live: &DatabaseUrl, live_conn: &mut PgConnection) -> Result<Snapshot> {
     let Some(dir) = cache_dir() else {
-        return compare(expected, live_conn);
+        return catalog::snapshot(live_conn);
     };
     let key = crate::migrations::checksum::sha256_hex(&format!(
         "{}\n{}\n{}",
@@ -84,7 +89,7 @@ pub fn compare_cached(
             entry.snapshot
         }
     };
-    Ok(expected.diff(&snapshot))
+    Ok(snapshot)
 }
 
 /// Writes `value` as JSON to `path` through a temporary file and a rename,
@@ -104,36 +109,84 @@ fn write_atomically(dir: &std::path::Path, path: &std::path::Path, value: &impl 
     }
 }
 
-/// [`expected_schema`] through a local cache. The expected schema is a pure
+/// `check`'s drift: how the live schema differs from what `migrations`
+/// make. The expected schema comes from the cache when it can; when it must
+/// be built on a scratch database, the live schema is read meanwhile on a
+/// second connection (the two are independent), so a cold `check` costs
+/// about the scratch build, not the build plus a snapshot. Without a second
+/// connection (a connection limit), the live schema is read afterwards.
+pub fn drift_for_check(
+    target: &DatabaseUrl,
+    target_conn: &mut PgConnection,
+    connect_timeout: u64,
+    set: &MigrationSet,
+    migrations: Vec<&MigrationScript>,
+) -> Result<Vec<Change>> {
+    let (cached, path) = cached_expected(target_conn, set, &migrations)?;
+    if let Some(expected) = cached {
+        return compare_cached(&expected, target, target_conn);
+    }
+    let (expected, live) = std::thread::scope(|scope| {
+        let live = scope.spawn(|| {
+            let mut conn = target.connect(connect_timeout)?;
+            live_snapshot_cached(target, &mut conn)
+        });
+        let expected = build_expected(target, target_conn, connect_timeout, set, migrations, path);
+        (expected, live.join())
+    });
+    let expected = expected?;
+    let live = match live {
+        Ok(Ok(snapshot)) => snapshot,
+        _ => live_snapshot_cached(target, target_conn)?,
+    };
+    Ok(expected.diff(&live))
+}
+
+/// The cache of [`expected_schema`]. The expected schema is a pure
 /// function of the applied migrations' texts and the server's version, so it
 /// is computed on a scratch database once and kept, keyed by exactly those
 /// (and this tool's version and snapshot query), in a private cache directory
 /// on this machine (never in the database being checked, which must not be
 /// able to vouch for itself). A cache that cannot be read or written is
 /// simply not used.
-pub fn expected_schema_cached(
+///
+/// Runs the checks that must come before any cache, then returns the
+/// cached expected schema if there is one, and where to store it otherwise
+/// (`None`: no cache).
+fn cached_expected(
+    target_conn: &mut PgConnection,
+    set: &MigrationSet,
+    migrations: &[&MigrationScript],
+) -> Result<(Option<Snapshot>, Option<std::path::PathBuf>)> {
+    set.require_contents()?;
+    // Refused before the cache is consulted: a cached schema would hide it.
+    crate::migrations::sql_check::check_migrations(migrations)?;
+    let Some(dir) = cache_dir() else {
+        return Ok((None, None));
+    };
+    let key = cache_key(target_conn, migrations)?;
+    let path = dir.join(format!("expected-{key}.json"));
+    let cached = std::fs::read(&path)
+        .ok()
+        .and_then(|bytes| serde_json::from_slice::<Snapshot>(&bytes).ok());
+    Ok((cached, Some(path)))
+}
+
+/// Builds the expected schema on a scratch database and stores it at `path`.
+fn build_expected(
     target: &DatabaseUrl,
     target_conn: &mut PgConnection,
     connect_timeout: u64,
     set: &MigrationSet,
     migrations: Vec<&MigrationScript>,
+    path: Option<std::path::PathBuf>,
 ) -> Result<Snapshot> {
-    set.require_contents()?;
-    // Refused before the cache is consulted: a cached schema would hide it.
-    crate::migrations::sql_check::check_migrations(&migrations)?;
-    let Some(dir) = cache_dir() else {
-        return expected_schema(target, target_conn, connect_timeout, set, migrations);
-    };
-    let key = cache_key(target_conn, &migrations)?;
-    let path = dir.join(format!("expected-{key}.json"));
-    if let Some(snapshot) = std::fs::read(&path)
-        .ok()
-        .and_then(|bytes| serde_json::from_slice::<Snapshot>(&bytes).ok())
-    {
-        return Ok(snapshot);
-    }
     let snapshot = expected_schema(target, target_conn, connect_timeout, set, migrations)?;
-    write_atomically(&dir, &path, &snapshot);
+    if let Some(path) = path {
+        if let Some(dir) = path.parent() {
+            write_atomically(dir, &path, &snapshot);
+        }
+    }
     Ok(snapshot)
 }
 

@@ -119,7 +119,14 @@ impl Drop for ScratchDb {
         if self.keep {
             return;
         }
-        if let Ok(mut conn) = self.admin.connect(self.connect_timeout) {
+        // The target database may refuse one more connection (a connection
+        // limit): the maintenance database can drop the scratch one too.
+        let timeout = self.connect_timeout;
+        let conn = self.admin.connect(timeout).or_else(|_| {
+            let maintenance = self.admin.with_dbname("postgres")?;
+            maintenance.connect(timeout)
+        });
+        if let Ok(mut conn) = conn {
             let _ = conn.batch_execute(&format!(
                 "DROP DATABASE IF EXISTS {} WITH (FORCE)",
                 self.name

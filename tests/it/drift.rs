@@ -119,3 +119,55 @@ fn check_caches_the_expected_schema_and_still_sees_drift() {
     assert_eq!(check().code, 0);
     assert_eq!(cache_entries(cache.path(), "live-").len(), 1);
 }
+
+#[test]
+fn a_cold_check_under_a_connection_limit_still_sees_drift() {
+    // A cold check reads the live schema on a second connection while the
+    // scratch database is built; a database that allows one connection
+    // (superusers are exempt, so an ordinary role) refuses it, and the
+    // check must fall back to its own connection.
+    let db = TestDb::new();
+    let role = format!("rcold_{}", db.name);
+    db.conn()
+        .batch_execute(&format!(
+            "CREATE ROLE {role} LOGIN CREATEDB; GRANT CREATE ON SCHEMA public TO {role};"
+        ))
+        .unwrap();
+    let url = format!(
+        "postgres://{role}@127.0.0.1:{}/{}",
+        crate::support::server().port(),
+        db.name
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let table = format!("cold_{}", std::process::id());
+    crate::support::table_migration(dir.path(), "2030-01-01-000000_cold", &table);
+    let tool = |args: &[&str]| {
+        Tool::new()
+            .url(&url)
+            .migrations(dir.path())
+            .args(args)
+            .run()
+    };
+    assert_eq!(tool(&["upgrade"]).code, 0);
+    db.conn()
+        .batch_execute(&format!(
+            "ALTER TABLE {table} ADD COLUMN extra int; ALTER DATABASE \"{}\" CONNECTION LIMIT 1",
+            db.name
+        ))
+        .unwrap();
+    let r = tool(&["check"]);
+    db.conn()
+        .batch_execute(&format!(
+            "ALTER DATABASE \"{}\" CONNECTION LIMIT -1",
+            db.name
+        ))
+        .unwrap();
+    assert_eq!(r.code, 3, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout
+            .contains(&format!("+ column {table}.extra integer null")),
+        "{}",
+        r.stdout
+    );
+    assert!(db.scratch_databases().is_empty());
+}
