@@ -26,6 +26,7 @@
 //! The facts are the ones [`crate::proof::catalog::snapshot`] gives, so an assembled
 //! [`Tracker::snapshot`] equals a full snapshot of the same database.
 
+mod cached_query;
 mod ddl_log;
 mod queries;
 
@@ -112,7 +113,6 @@ impl Tracker {
     /// Reads the whole schema of `conn`'s database, and from then on logs
     /// its DDL when the role may (see [`ddl_log`]).
     pub fn start(conn: &mut PgConnection) -> Result<Self> {
-        queries::prepare(conn)?;
         let mut tracker = Tracker {
             logging: ddl_log::install(conn),
             ..Tracker::default()
@@ -132,14 +132,21 @@ impl Tracker {
     /// changed owners had before (empty for a new owner); the schema-wide
     /// facts before are [`Tracker::globals`] as read before this call.
     pub fn refresh(&mut self, conn: &mut PgConnection) -> Result<HashMap<Owner, Vec<Fact>>> {
-        // The log is emptied outside the read-only transaction the rest
-        // shares.
-        let logged = match self.logging {
-            true => ddl_log::drain(conn)?,
-            false => None,
-        };
-        self.logging = logged.is_some();
-        queries::one_transaction(conn, |conn| self.refresh_from(conn, logged))
+        // The log is emptied in the transaction the reads share (a temporary
+        // table may be written in a read-only transaction): one round trip
+        // fewer. A failed drain aborts that transaction, which then commits
+        // nothing; the step is read again, from the inventory.
+        if self.logging {
+            let from_log = queries::one_transaction(conn, |conn| match ddl_log::drain(conn)? {
+                Some(entries) => self.refresh_from(conn, Some(entries)).map(Some),
+                None => Ok(None),
+            })?;
+            if let Some(before) = from_log {
+                return Ok(before);
+            }
+            self.logging = false;
+        }
+        queries::one_transaction(conn, |conn| self.refresh_from(conn, None))
     }
 
     /// [`Tracker::refresh`] once the log, if any, is read.

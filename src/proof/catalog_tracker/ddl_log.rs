@@ -8,6 +8,7 @@
 //! not known, the event triggers gone or disabled) makes the tracker fall
 //! back to the full inventory.
 
+use super::cached_query::CachedQuery;
 use crate::error::Result;
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
@@ -62,7 +63,8 @@ pub fn install(conn: &mut PgConnection) -> bool {
 /// no longer be trusted: its table or one of its triggers is gone or
 /// disabled (a migration ran `DISCARD TEMP`, say).
 pub fn drain(conn: &mut PgConnection) -> Result<Option<Vec<Entry>>> {
-    let Ok(mut rows) = diesel::sql_query(DRAIN_SQL).load::<Entry>(conn) else {
+    let drain = CachedQuery::new(DRAIN_SQL, Vec::new());
+    let Ok(mut rows) = drain.load::<Entry>(conn) else {
         return Ok(None);
     };
     let health = rows.iter().position(|e| e.classid == Some(-1));

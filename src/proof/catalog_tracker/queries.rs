@@ -1,26 +1,34 @@
-//! The tracker's queries, prepared once per connection (planning the
-//! catalog query costs more than running it for a few objects) and run with
-//! generic plans: the inventory of every owner, the owners of some catalog
+//! The tracker's queries, kept prepared on the connection by diesel (see
+//! [`CachedQuery`]; planning the catalog query costs more than running it
+//! for a few objects) and run with generic plans: the inventory of every owner, the owners of some catalog
 //! objects, their dependents, their facts and their parts.
 
+use super::cached_query::CachedQuery;
 use super::{FactsByOwner, Owner, Stamp};
 use crate::error::Result;
 use crate::proof::catalog::{self, Fact, Kind};
-use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
 use diesel::PgConnection;
 use std::collections::HashMap;
+use std::sync::OnceLock;
 
 const INVENTORY_SQL: &str = include_str!("inventory.sql");
-const OWNERS_OF_SQL: &str = include_str!("owners_of.sql");
-const DEPENDENTS_SQL: &str = include_str!("dependents.sql");
-const TOUCHED_SQL: &str = include_str!("touched.sql");
+const DEPENDENTS_SQL: &str = concat!(
+    include_str!("dependents.sql"),
+    include_str!("owners_of.sql")
+);
+const TOUCHED_SQL: &str = concat!(include_str!("touched.sql"), include_str!("owners_of.sql"));
 const DISPLAYS_SQL: &str = include_str!("displays.sql");
 const PARTS_SQL: &str = include_str!("parts.sql");
 
-/// How many statements [`prepare`] makes.
-const STATEMENTS: usize = 6;
+/// How a transaction of the tracker starts, in one round trip: one
+/// snapshot for all its queries, the generic plans of the prepared
+/// statements (planning the catalog query anew would cost more than running
+/// it for a few objects), and `search_path` = `public` as the facts need.
+const BEGIN_SQL: &str = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; \
+    SET LOCAL search_path TO public; SET LOCAL plan_cache_mode = force_generic_plan";
 
 #[derive(QueryableByName)]
 struct StampRow {
@@ -42,32 +50,7 @@ struct OwnerRow {
     oid: i64,
 }
 
-/// Prepares the statements on a connection, once: a second tracker on it
-/// reuses them. Generic plans are forced where they run, so none is
-/// planned again.
-pub(super) fn prepare(conn: &mut PgConnection) -> Result<()> {
-    let facts = restricted_facts_sql().unwrap_or_else(|| catalog::FACTS_SQL.to_string());
-    let prepared: i64 = diesel::select(diesel::dsl::sql::<BigInt>(
-        "count(*) FROM pg_prepared_statements WHERE name LIKE 'ragchat\\_tracker\\_%'",
-    ))
-    .get_result(conn)?;
-    if prepared == STATEMENTS as i64 {
-        return Ok(());
-    }
-    conn.batch_execute(&format!(
-        "PREPARE ragchat_tracker_inventory AS {INVENTORY_SQL};
-         PREPARE ragchat_tracker_dependents (oid[], oid[], oid[]) AS {DEPENDENTS_SQL}{OWNERS_OF_SQL};
-         PREPARE ragchat_tracker_touched (oid[], oid[]) AS {TOUCHED_SQL}{OWNERS_OF_SQL};
-         PREPARE ragchat_tracker_displays (oid[], oid[], oid[]) AS {DISPLAYS_SQL};
-         PREPARE ragchat_tracker_parts (oid[], oid[]) AS {PARTS_SQL};
-         PREPARE ragchat_tracker_facts (oid[], oid[], oid[]) AS {facts};"
-    ))?;
-    Ok(())
-}
-
-/// Runs `body` in a read-only transaction that uses the generic plans of
-/// the prepared statements (planning them anew would cost more than running
-/// them), with `search_path` = `public` as the facts need; inside
+/// Runs `body` in a transaction set up as [`BEGIN_SQL`] says; inside
 /// [`one_transaction`], in that one.
 fn generic<T>(
     conn: &mut PgConnection,
@@ -83,34 +66,50 @@ fn generic<T>(
 }
 
 /// Runs `body`, and every query of this module it makes, in one read-only
-/// transaction set up as [`generic`] says: a refresh costs a handful of
+/// transaction set up as [`BEGIN_SQL`] says: a refresh costs a handful of
 /// round trips rather than four per query.
 pub(super) fn one_transaction<T>(
     conn: &mut PgConnection,
     body: impl FnOnce(&mut PgConnection) -> Result<T>,
 ) -> Result<T> {
-    conn.build_transaction()
-        .read_only()
-        .repeatable_read()
-        .run::<T, crate::error::Error, _>(|conn| {
-            conn.batch_execute(
-                "SET LOCAL search_path TO public; SET LOCAL plan_cache_mode = force_generic_plan",
-            )?;
-            body(conn)
-        })
+    AnsiTransactionManager::begin_transaction_sql(conn, BEGIN_SQL)?;
+    match body(conn) {
+        Ok(value) => {
+            AnsiTransactionManager::commit_transaction(conn)?;
+            Ok(value)
+        }
+        Err(error) => {
+            // The error is the news; a failed rollback leaves diesel's
+            // transaction state broken, which the next query reports.
+            let _ = AnsiTransactionManager::rollback_transaction(conn);
+            Err(error)
+        }
+    }
 }
 
 fn kind_char(kind: &str) -> char {
     kind.chars().next().unwrap_or('?')
 }
 
-fn oid_array(owners: &[Owner], kind: char) -> String {
-    let oids: Vec<String> = owners
+/// The oids of the owners of one kind.
+fn oids_of(owners: &[Owner], kind: char) -> Vec<u32> {
+    owners
         .iter()
         .filter(|o| o.0 == kind)
-        .map(|o| o.1.to_string())
-        .collect();
-    format!("'{{{}}}'", oids.join(","))
+        .map(|o| o.1 as u32)
+        .collect()
+}
+
+/// `sql` run for relations `$1`, types `$2` and routines `$3` of `owners`.
+fn for_owners(sql: &'static str, owners: &[Owner]) -> CachedQuery {
+    CachedQuery::new(
+        sql,
+        vec![
+            oids_of(owners, 'r'),
+            oids_of(owners, 't'),
+            oids_of(owners, 'p'),
+        ],
+    )
 }
 
 /// Per owner of the user's schemas: how many catalog rows are its, and the
@@ -118,7 +117,7 @@ fn oid_array(owners: &[Owner], kind: char) -> String {
 /// fallback when the DDL log cannot say what a step touched.
 pub(super) fn inventory(conn: &mut PgConnection) -> Result<HashMap<Owner, Stamp>> {
     let rows: Vec<StampRow> = generic(conn, |conn| {
-        diesel::sql_query("EXECUTE ragchat_tracker_inventory").load(conn)
+        CachedQuery::new(INVENTORY_SQL, Vec::new()).load(conn)
     })?;
     Ok(rows
         .into_iter()
@@ -126,18 +125,8 @@ pub(super) fn inventory(conn: &mut PgConnection) -> Result<HashMap<Owner, Stamp>
         .collect())
 }
 
-/// `EXECUTE name(relations, types, routines)` for these owners.
-fn execute_for(name: &str, owners: &[Owner]) -> String {
-    format!(
-        "EXECUTE {name}({}, {}, {})",
-        oid_array(owners, 'r'),
-        oid_array(owners, 't'),
-        oid_array(owners, 'p')
-    )
-}
-
-fn load_owners(conn: &mut PgConnection, sql: String) -> Result<Vec<Owner>> {
-    let rows: Vec<OwnerRow> = generic(conn, |conn| diesel::sql_query(sql).load(conn))?;
+fn load_owners(conn: &mut PgConnection, query: CachedQuery) -> Result<Vec<Owner>> {
+    let rows: Vec<OwnerRow> = generic(conn, |conn| query.load(conn))?;
     Ok(rows
         .into_iter()
         .map(|r| (kind_char(&r.kind), r.oid))
@@ -146,7 +135,7 @@ fn load_owners(conn: &mut PgConnection, sql: String) -> Result<Vec<Owner>> {
 
 /// The owners that depend on any of `seeds`.
 pub(super) fn dependents(conn: &mut PgConnection, seeds: &[Owner]) -> Result<Vec<Owner>> {
-    load_owners(conn, execute_for("ragchat_tracker_dependents", seeds))
+    load_owners(conn, for_owners(DEPENDENTS_SQL, seeds))
 }
 
 /// The owners of these catalog objects `(classid, objid)` that still exist.
@@ -154,18 +143,9 @@ pub(super) fn owners_of(conn: &mut PgConnection, objects: &[(i64, i64)]) -> Resu
     if objects.is_empty() {
         return Ok(Vec::new());
     }
-    let list = |pick: fn(&(i64, i64)) -> i64| {
-        let oids: Vec<String> = objects.iter().map(|o| pick(o).to_string()).collect();
-        format!("'{{{}}}'", oids.join(","))
-    };
-    load_owners(
-        conn,
-        format!(
-            "EXECUTE ragchat_tracker_touched({}, {})",
-            list(|o| o.0),
-            list(|o| o.1)
-        ),
-    )
+    let classids = objects.iter().map(|o| o.0 as u32).collect();
+    let objids = objects.iter().map(|o| o.1 as u32).collect();
+    load_owners(conn, CachedQuery::new(TOUCHED_SQL, vec![classids, objids]))
 }
 
 #[derive(QueryableByName)]
@@ -189,16 +169,19 @@ pub(super) fn parts(
     if owners.is_empty() {
         return Ok(HashMap::new());
     }
-    let sql = format!(
-        "EXECUTE ragchat_tracker_parts({}, {})",
-        oid_array(owners, 'r'),
-        oid_array(owners, 't')
-    );
-    let rows: Vec<PartRow> = generic(conn, |conn| diesel::sql_query(sql).load(conn))?;
+    let query = CachedQuery::new(PARTS_SQL, vec![oids_of(owners, 'r'), oids_of(owners, 't')]);
+    let rows: Vec<PartRow> = generic(conn, |conn| query.load(conn))?;
     Ok(rows
         .into_iter()
         .map(|r| ((r.classid, r.objid), (kind_char(&r.kind), r.owner)))
         .collect())
+}
+
+/// The facts of relations `$1`, types `$2` and routines `$3`: one text for
+/// the life of the program, so that diesel keeps it prepared.
+fn facts_sql() -> &'static str {
+    static SQL: OnceLock<String> = OnceLock::new();
+    SQL.get_or_init(|| restricted_facts_sql().unwrap_or_else(|| catalog::FACTS_SQL.to_string()))
 }
 
 /// [`catalog::FACTS_SQL`] restricted to relations `$1`, types `$2` and
@@ -246,13 +229,11 @@ pub(super) fn read_owners(
     owners: &[Owner],
 ) -> Result<(FactsByOwner, Vec<Fact>)> {
     let (rows, displays) = generic(conn, |conn| {
-        let rows = diesel::sql_query(execute_for("ragchat_tracker_facts", owners))
-            .load::<catalog::FactRow>(conn)?;
+        let rows = for_owners(facts_sql(), owners).load::<catalog::FactRow>(conn)?;
         let displays = if owners.is_empty() {
             Vec::new()
         } else {
-            diesel::sql_query(execute_for("ragchat_tracker_displays", owners))
-                .load::<DisplayRow>(conn)?
+            for_owners(DISPLAYS_SQL, owners).load::<DisplayRow>(conn)?
         };
         Ok((rows, displays))
     })?;
