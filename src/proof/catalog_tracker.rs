@@ -190,10 +190,8 @@ impl Tracker {
     /// schema-wide facts; returns the old facts of the owners whose facts
     /// changed.
     fn read(&mut self, conn: &mut PgConnection, owners: Vec<Owner>) -> Result<FactsByOwner> {
-        let (mut fresh, globals) = queries::read_owners(conn, &owners)?;
-        if self.logging {
-            self.parts.extend(queries::parts(conn, &owners)?);
-        }
+        let (mut fresh, globals, parts) = queries::read_owners(conn, &owners, self.logging)?;
+        self.parts.extend(parts);
         let mut before = HashMap::new();
         for owner in owners {
             self.known.insert(owner);

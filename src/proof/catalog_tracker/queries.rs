@@ -9,7 +9,7 @@ use crate::error::Result;
 use crate::proof::catalog::{self, Fact, Kind};
 use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Text};
+use diesel::sql_types::{BigInt, Nullable, Text};
 use diesel::PgConnection;
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -20,8 +20,7 @@ const DEPENDENTS_SQL: &str = concat!(
     include_str!("owners_of.sql")
 );
 const TOUCHED_SQL: &str = concat!(include_str!("touched.sql"), include_str!("owners_of.sql"));
-const DISPLAYS_SQL: &str = include_str!("displays.sql");
-const PARTS_SQL: &str = include_str!("parts.sql");
+const NAMES_AND_PARTS_SQL: &str = include_str!("names_and_parts.sql");
 
 /// How a transaction of the tracker starts, in one round trip: one
 /// snapshot for all its queries, the generic plans of the prepared
@@ -100,16 +99,18 @@ fn oids_of(owners: &[Owner], kind: char) -> Vec<u32> {
         .collect()
 }
 
+/// The relations, types and routines of `owners`.
+fn for_owners_arrays(owners: &[Owner]) -> Vec<Vec<u32>> {
+    vec![
+        oids_of(owners, 'r'),
+        oids_of(owners, 't'),
+        oids_of(owners, 'p'),
+    ]
+}
+
 /// `sql` run for relations `$1`, types `$2` and routines `$3` of `owners`.
 fn for_owners(sql: &'static str, owners: &[Owner]) -> CachedQuery {
-    CachedQuery::new(
-        sql,
-        vec![
-            oids_of(owners, 'r'),
-            oids_of(owners, 't'),
-            oids_of(owners, 'p'),
-        ],
-    )
+    CachedQuery::new(sql, for_owners_arrays(owners))
 }
 
 /// Per owner of the user's schemas: how many catalog rows are its, and the
@@ -148,35 +149,6 @@ pub(super) fn owners_of(conn: &mut PgConnection, objects: &[(i64, i64)]) -> Resu
     load_owners(conn, CachedQuery::new(TOUCHED_SQL, vec![classids, objids]))
 }
 
-#[derive(QueryableByName)]
-struct PartRow {
-    #[diesel(sql_type = BigInt)]
-    classid: i64,
-    #[diesel(sql_type = BigInt)]
-    objid: i64,
-    #[diesel(sql_type = Text)]
-    kind: String,
-    #[diesel(sql_type = BigInt)]
-    owner: i64,
-}
-
-/// The parts of these owners (indexes, constraints, triggers, rules,
-/// defaults, a composite type's relation): `(classid, objid)` -> owner.
-pub(super) fn parts(
-    conn: &mut PgConnection,
-    owners: &[Owner],
-) -> Result<HashMap<(i64, i64), Owner>> {
-    if owners.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let query = CachedQuery::new(PARTS_SQL, vec![oids_of(owners, 'r'), oids_of(owners, 't')]);
-    let rows: Vec<PartRow> = generic(conn, |conn| query.load(conn))?;
-    Ok(rows
-        .into_iter()
-        .map(|r| ((r.classid, r.objid), (kind_char(&r.kind), r.owner)))
-        .collect())
-}
-
 /// The facts of relations `$1`, types `$2` and routines `$3`: one text for
 /// the life of the program, so that diesel keeps it prepared.
 fn facts_sql() -> &'static str {
@@ -212,41 +184,64 @@ fn restricted_facts_sql() -> Option<String> {
     Some(sql)
 }
 
+/// A row of `names_and_parts.sql`: an owner's display, or one of its parts.
 #[derive(QueryableByName)]
-struct DisplayRow {
+struct NameOrPartRow {
     #[diesel(sql_type = Text)]
     kind: String,
     #[diesel(sql_type = BigInt)]
     oid: i64,
-    #[diesel(sql_type = Text)]
-    display: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    display: Option<String>,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    classid: Option<i64>,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    objid: Option<i64>,
 }
 
+/// What [`read_owners`] gives: the facts per owner, the schema-wide facts,
+/// and the parts of the owners `(classid, objid)` -> owner.
+pub(super) type OwnersRead = (FactsByOwner, Vec<Fact>, HashMap<(i64, i64), Owner>);
+
 /// Reads the facts of `owners` (and the schema-wide facts), each fact given
-/// to the owner whose name it carries.
+/// to the owner whose name it carries; with `with_parts`, the parts of the
+/// owners too (indexes, constraints, triggers, rules, defaults, a composite
+/// type's relation), so that a dropped part names its owner.
 pub(super) fn read_owners(
     conn: &mut PgConnection,
     owners: &[Owner],
-) -> Result<(FactsByOwner, Vec<Fact>)> {
-    let (rows, displays) = generic(conn, |conn| {
+    with_parts: bool,
+) -> Result<OwnersRead> {
+    let (rows, named) = generic(conn, |conn| {
         let rows = for_owners(facts_sql(), owners).load::<catalog::FactRow>(conn)?;
-        let displays = if owners.is_empty() {
+        let named = if owners.is_empty() {
             Vec::new()
         } else {
-            for_owners(DISPLAYS_SQL, owners).load::<DisplayRow>(conn)?
+            let parts_of = |kind| match with_parts {
+                true => oids_of(owners, kind),
+                false => Vec::new(),
+            };
+            let mut arrays = for_owners_arrays(owners);
+            arrays.extend([parts_of('r'), parts_of('t')]);
+            CachedQuery::new(NAMES_AND_PARTS_SQL, arrays).load::<NameOrPartRow>(conn)?
         };
-        Ok((rows, displays))
+        Ok((rows, named))
     })?;
+    let mut parts = HashMap::new();
+    let mut names: HashMap<(char, &str), Owner> = HashMap::new();
+    for row in &named {
+        let owner = (kind_char(&row.kind), row.oid);
+        match (&row.display, row.classid, row.objid) {
+            (Some(display), _, _) => {
+                names.insert((owner.0, display.as_str()), owner);
+            }
+            (None, Some(classid), Some(objid)) => {
+                parts.insert((classid, objid), owner);
+            }
+            (None, _, _) => {}
+        }
+    }
     let snapshot = catalog::collect(rows);
-    let names: HashMap<(char, &str), Owner> = displays
-        .iter()
-        .map(|d| {
-            (
-                (kind_char(&d.kind), d.display.as_str()),
-                (kind_char(&d.kind), d.oid),
-            )
-        })
-        .collect();
     let mut by_owner: HashMap<Owner, Vec<Fact>> = HashMap::new();
     let mut globals = Vec::new();
     for fact in snapshot.facts() {
@@ -260,7 +255,7 @@ pub(super) fn read_owners(
             None => globals.push(fact.clone()),
         }
     }
-    Ok((by_owner, globals))
+    Ok((by_owner, globals, parts))
 }
 
 /// The owner a fact belongs to, from the owner names: `t` for a table fact,
