@@ -100,13 +100,9 @@ impl Picture {
 struct Touched {
     changed: Vec<Owner>,
     gone: Vec<Owner>,
-    /// The owners whose dependents may have changed with them; `None`: all
-    /// of `changed` and `gone`. From the log, only owners that existed
-    /// before the step and still do: what depends on a new owner was made
-    /// after it, in the step, and is in the log; what depends on a dropped
-    /// one was dropped with it (PostgreSQL refuses otherwise), and is in
-    /// the log too.
-    seeds: Option<Vec<Owner>>,
+    /// The owners that depend on those of `changed` and `gone`, when found
+    /// with them (from the log, in the same query); `None`: still to find.
+    dependents: Option<Vec<Owner>>,
 }
 
 impl Tracker {
@@ -162,17 +158,21 @@ impl Tracker {
         let Touched {
             mut changed,
             gone,
-            seeds,
+            dependents,
         } = match from_log {
             Some(touched) => touched,
             None => self.touched_by_inventory(conn)?,
         };
-        let seeds = seeds.unwrap_or_else(|| changed.iter().chain(&gone).copied().collect());
-        if !seeds.is_empty() {
-            for owner in queries::dependents(conn, &seeds)? {
-                if !gone.contains(&owner) && !changed.contains(&owner) {
-                    changed.push(owner);
-                }
+        let dependents = match dependents {
+            Some(found) => found,
+            None => {
+                let seeds: Vec<Owner> = changed.iter().chain(&gone).copied().collect();
+                queries::touched(conn, &[], &seeds)?.1
+            }
+        };
+        for owner in dependents {
+            if !gone.contains(&owner) && !changed.contains(&owner) {
+                changed.push(owner);
             }
         }
         let mut before = HashMap::new();
@@ -227,7 +227,7 @@ impl Tracker {
         Ok(Touched {
             changed,
             gone,
-            seeds: None,
+            dependents: None,
         })
     }
 
@@ -261,11 +261,21 @@ impl Tracker {
                 return Ok(None);
             }
         }
-        for owner in queries::owners_of(conn, &objects)? {
+        // Seeds: what the drops touched; the query adds the owners of
+        // `objects` to them.
+        let seeds: Vec<Owner> = touched
+            .changed
+            .iter()
+            .chain(&touched.gone)
+            .copied()
+            .collect();
+        let (direct, depending) = queries::touched(conn, &objects, &seeds)?;
+        for owner in direct {
             if !touched.changed.contains(&owner) {
                 touched.changed.push(owner);
             }
         }
+        touched.dependents = Some(depending);
         touched.changed.sort_unstable();
         touched.changed.dedup();
         touched

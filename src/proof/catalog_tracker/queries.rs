@@ -9,17 +9,19 @@ use crate::error::Result;
 use crate::proof::catalog::{self, Fact, Kind};
 use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Nullable, Text};
+use diesel::sql_types::{BigInt, Bool, Nullable, Text};
 use diesel::PgConnection;
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
 const INVENTORY_SQL: &str = include_str!("inventory.sql");
-const DEPENDENTS_SQL: &str = concat!(
+const TOUCHED_SQL: &str = concat!(
+    include_str!("touched.sql"),
+    include_str!("owners_of.sql"),
     include_str!("dependents.sql"),
-    include_str!("owners_of.sql")
+    include_str!("owners_of.sql"),
+    include_str!("depending.sql"),
 );
-const TOUCHED_SQL: &str = concat!(include_str!("touched.sql"), include_str!("owners_of.sql"));
 const NAMES_AND_PARTS_SQL: &str = include_str!("names_and_parts.sql");
 
 /// How a transaction of the tracker starts, in one round trip: one
@@ -39,14 +41,6 @@ struct StampRow {
     n: i64,
     #[diesel(sql_type = BigInt)]
     xsum: i64,
-}
-
-#[derive(QueryableByName)]
-struct OwnerRow {
-    #[diesel(sql_type = Text)]
-    kind: String,
-    #[diesel(sql_type = BigInt)]
-    oid: i64,
 }
 
 /// Runs `body` in a transaction set up as [`BEGIN_SQL`] says; inside
@@ -126,27 +120,46 @@ pub(super) fn inventory(conn: &mut PgConnection) -> Result<HashMap<Owner, Stamp>
         .collect())
 }
 
-fn load_owners(conn: &mut PgConnection, query: CachedQuery) -> Result<Vec<Owner>> {
-    let rows: Vec<OwnerRow> = generic(conn, |conn| query.load(conn))?;
-    Ok(rows
-        .into_iter()
-        .map(|r| (kind_char(&r.kind), r.oid))
-        .collect())
+#[derive(QueryableByName)]
+struct TouchedRow {
+    #[diesel(sql_type = Bool)]
+    direct: bool,
+    #[diesel(sql_type = Text)]
+    kind: String,
+    #[diesel(sql_type = BigInt)]
+    oid: i64,
 }
 
-/// The owners that depend on any of `seeds`.
-pub(super) fn dependents(conn: &mut PgConnection, seeds: &[Owner]) -> Result<Vec<Owner>> {
-    load_owners(conn, for_owners(DEPENDENTS_SQL, seeds))
-}
+/// What [`touched`] finds: the owners of the objects, and the owners that
+/// depend on those or on the seeds (none of the first).
+pub(super) type TouchedOwners = (Vec<Owner>, Vec<Owner>);
 
-/// The owners of these catalog objects `(classid, objid)` that still exist.
-pub(super) fn owners_of(conn: &mut PgConnection, objects: &[(i64, i64)]) -> Result<Vec<Owner>> {
-    if objects.is_empty() {
-        return Ok(Vec::new());
+/// In one query: the owners of these catalog objects `(classid, objid)`
+/// that still exist, and the owners that depend on any of them or of
+/// `seeds`.
+pub(super) fn touched(
+    conn: &mut PgConnection,
+    objects: &[(i64, i64)],
+    seeds: &[Owner],
+) -> Result<TouchedOwners> {
+    if objects.is_empty() && seeds.is_empty() {
+        return Ok((Vec::new(), Vec::new()));
     }
-    let classids = objects.iter().map(|o| o.0 as u32).collect();
-    let objids = objects.iter().map(|o| o.1 as u32).collect();
-    load_owners(conn, CachedQuery::new(TOUCHED_SQL, vec![classids, objids]))
+    let mut arrays = vec![
+        objects.iter().map(|o| o.0 as u32).collect(),
+        objects.iter().map(|o| o.1 as u32).collect(),
+    ];
+    arrays.extend(for_owners_arrays(seeds));
+    let query = CachedQuery::new(TOUCHED_SQL, arrays);
+    let rows: Vec<TouchedRow> = generic(conn, |conn| query.load(conn))?;
+    let (direct, depending): (Vec<TouchedRow>, Vec<TouchedRow>) =
+        rows.into_iter().partition(|r| r.direct);
+    let owners = |rows: Vec<TouchedRow>| -> Vec<Owner> {
+        rows.into_iter()
+            .map(|r| (kind_char(&r.kind), r.oid))
+            .collect()
+    };
+    Ok((owners(direct), owners(depending)))
 }
 
 /// The facts of relations `$1`, types `$2` and routines `$3`: one text for
