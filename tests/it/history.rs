@@ -65,15 +65,7 @@ fn show_history_ranges_and_close_candidates() {
     // `revision` is `create`.
     let r = p.run(&db, &["revision", "add_widgets"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let made = std::fs::read_dir(p.migrations())
-        .unwrap()
-        .filter(|e| {
-            e.as_ref()
-                .unwrap()
-                .file_name()
-                .to_string_lossy()
-                .ends_with("_add_widgets")
-        })
-        .count();
+    let made =
+        crate::support::fixtures::count_entries(&p.migrations(), |n| n.ends_with("_add_widgets"));
     assert_eq!(made, 1);
 }

@@ -112,9 +112,7 @@ fn spawn_create(migrations: &Path, name: &str) -> Child {
 
 /// Whether an entry of `dir` has a name that `test` accepts.
 fn any_entry(dir: &Path, test: impl Fn(&str) -> bool) -> bool {
-    std::fs::read_dir(dir)
-        .unwrap()
-        .any(|e| test(&e.unwrap().file_name().to_string_lossy()))
+    crate::support::fixtures::count_entries(dir, test) > 0
 }
 
 #[test]
@@ -145,16 +143,7 @@ fn concurrent_creates_get_distinct_versions_and_complete_folders() {
     let a = spawn_create(&migrations, "same");
     let b = spawn_create(&migrations, "same");
     let codes = [a, b].map(|c| c.wait_with_output().unwrap().status.code());
-    let created = std::fs::read_dir(&migrations)
-        .unwrap()
-        .filter(|e| {
-            e.as_ref()
-                .unwrap()
-                .file_name()
-                .to_string_lossy()
-                .ends_with("_same")
-        })
-        .count();
+    let created = crate::support::fixtures::count_entries(&migrations, |n| n.ends_with("_same"));
     assert!(created >= 1, "{codes:?}");
     assert!(!any_entry(&migrations, |name| name.starts_with('.')));
     // The reservations were made (and removed) beside the folder.

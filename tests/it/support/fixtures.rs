@@ -70,3 +70,11 @@ pub fn copy_of_this_project() -> tempfile::TempDir {
     }
     dir
 }
+
+/// How many entries of `dir` have a name that passes `test`.
+pub fn count_entries(dir: &Path, test: impl Fn(&str) -> bool) -> usize {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .filter(|e| test(&e.as_ref().unwrap().file_name().to_string_lossy()))
+        .count()
+}
