@@ -239,12 +239,11 @@ fn write_changed(
     let lines: Vec<String> = changes
         .iter()
         .map(|c| {
+            let was = c.recorded.as_deref().unwrap_or("(no file)");
+            let now = c.current.as_deref().unwrap_or("(no file)");
             format!(
-                "  {}/{}: recorded {} but the file now has {}",
-                c.dir_name,
-                c.file,
-                c.recorded.as_deref().unwrap_or("(no file)"),
-                c.current.as_deref().unwrap_or("(no file)")
+                "  {}/{}: recorded {was} but the file now has {now}",
+                c.dir_name, c.file
             )
         })
         .collect();

@@ -60,13 +60,9 @@ impl Report for AcceptReport {
         self.changes
             .iter()
             .map(|c| {
-                format!(
-                    "accepted {}/{}: {} -> {}",
-                    self.dir_name,
-                    c.file,
-                    c.recorded.as_deref().unwrap_or("(none)"),
-                    c.current.as_deref().unwrap_or("(none)")
-                )
+                let was = c.recorded.as_deref().unwrap_or("(none)");
+                let now = c.current.as_deref().unwrap_or("(none)");
+                format!("accepted {}/{}: {was} -> {now}", self.dir_name, c.file)
             })
             .collect()
     }
