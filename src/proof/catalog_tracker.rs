@@ -31,7 +31,7 @@ mod ddl_log;
 mod queries;
 
 use crate::error::Result;
-use crate::proof::catalog::{Fact, Snapshot};
+use crate::proof::catalog::{Fact, Kind, Snapshot};
 use ddl_log::Entry;
 use diesel::PgConnection;
 use std::collections::{HashMap, HashSet};
@@ -103,6 +103,9 @@ struct Touched {
     /// The owners that depend on those of `changed` and `gone`, when found
     /// with them (from the log, in the same query); `None`: still to find.
     dependents: Option<Vec<Owner>>,
+    /// The log shows that the schema-wide facts (schemas, extensions) did
+    /// not change: it holds only drops of owners and of their parts.
+    globals_kept: bool,
 }
 
 impl Tracker {
@@ -159,6 +162,7 @@ impl Tracker {
             mut changed,
             gone,
             dependents,
+            globals_kept,
         } = match from_log {
             Some(touched) => touched,
             None => self.touched_by_inventory(conn)?,
@@ -179,6 +183,9 @@ impl Tracker {
         for owner in &gone {
             self.known.remove(owner);
             before.insert(*owner, self.facts.remove(owner).unwrap_or_default());
+        }
+        if changed.is_empty() && globals_kept && self.globals_are_schema_wide() {
+            return Ok(before); // nothing to read: the facts query is skipped
         }
         for (owner, old) in self.read(conn, changed)? {
             before.insert(owner, old);
@@ -228,6 +235,7 @@ impl Tracker {
             changed,
             gone,
             dependents: None,
+            globals_kept: false,
         })
     }
 
@@ -262,20 +270,43 @@ impl Tracker {
             }
         }
         // Seeds: what the drops touched; the query adds the owners of
-        // `objects` to them.
+        // `objects` to them. An owner that is gone leaves nothing depending
+        // on it (what did was dropped with it, and is in the log): a step
+        // that only dropped whole owners (a down.sql's DROP TABLE) needs no
+        // query.
         let seeds: Vec<Owner> = touched
             .changed
             .iter()
             .chain(&touched.gone)
             .copied()
             .collect();
-        let (direct, depending) = queries::touched(conn, &objects, &seeds)?;
+        let only_gone = seeds.iter().all(|owner| touched.gone.contains(owner));
+        let (direct, depending) = match objects.is_empty() && only_gone {
+            true => (Vec::new(), Vec::new()),
+            false => queries::touched(conn, &objects, &seeds)?,
+        };
         for owner in direct {
             if !touched.changed.contains(&owner) {
                 touched.changed.push(owner);
             }
         }
         touched.dependents = Some(depending);
+        touched.globals_kept = entries.iter().all(|e| {
+            e.in_system_schema()
+                || (e.dropped
+                    && matches!(
+                        e.classid,
+                        Some(
+                            class::PG_CLASS
+                                | class::PG_TYPE
+                                | class::PG_PROC
+                                | class::PG_CONSTRAINT
+                                | class::PG_TRIGGER
+                                | class::PG_REWRITE
+                                | class::PG_ATTRDEF
+                        )
+                    ))
+        });
         touched.changed.sort_unstable();
         touched.changed.dedup();
         touched
@@ -381,6 +412,14 @@ impl Tracker {
         let mut facts: Vec<Fact> = self.facts.values().flatten().cloned().collect();
         facts.extend(self.globals.iter().cloned());
         Snapshot::from_facts(facts)
+    }
+
+    /// True when the schema-wide facts are schemas and extensions only (no
+    /// fact that no owner claimed, which would have to be read every time).
+    fn globals_are_schema_wide(&self) -> bool {
+        self.globals
+            .iter()
+            .all(|f| matches!(f.kind, Kind::Schema | Kind::Extension))
     }
 
     /// True while steps are read through the DDL log.
