@@ -58,6 +58,17 @@ mod class {
     pub const PG_REWRITE: i64 = 2618;
     pub const PG_TRIGGER: i64 = 2620;
     pub const PG_EXTENSION: i64 = 3079;
+    /// The catalogs whose rows own facts or are parts of an owner: a row
+    /// of these created or dropped is followed to its owner.
+    pub const FOLLOWED: [i64; 7] = [
+        PG_CLASS,
+        PG_TYPE,
+        PG_PROC,
+        PG_CONSTRAINT,
+        PG_TRIGGER,
+        PG_REWRITE,
+        PG_ATTRDEF,
+    ];
 }
 
 /// The live schema of one database, kept up to date step by step.
@@ -293,19 +304,7 @@ impl Tracker {
         touched.dependents = Some(depending);
         touched.globals_kept = entries.iter().all(|e| {
             e.in_system_schema()
-                || (e.dropped
-                    && matches!(
-                        e.classid,
-                        Some(
-                            class::PG_CLASS
-                                | class::PG_TYPE
-                                | class::PG_PROC
-                                | class::PG_CONSTRAINT
-                                | class::PG_TRIGGER
-                                | class::PG_REWRITE
-                                | class::PG_ATTRDEF
-                        )
-                    ))
+                || (e.dropped && e.classid.is_some_and(|c| class::FOLLOWED.contains(&c)))
         });
         touched.changed.sort_unstable();
         touched.changed.dedup();
@@ -369,13 +368,7 @@ fn altered(entry: &Entry, object: (i64, i64), objects: &mut Vec<(i64, i64)>) -> 
     match object.0 {
         class::PG_NAMESPACE => command == "CREATE SCHEMA",
         class::PG_EXTENSION => command == "CREATE EXTENSION",
-        class::PG_CLASS
-        | class::PG_TYPE
-        | class::PG_PROC
-        | class::PG_CONSTRAINT
-        | class::PG_TRIGGER
-        | class::PG_REWRITE
-        | class::PG_ATTRDEF => {
+        id if class::FOLLOWED.contains(&id) => {
             objects.push(object);
             true
         }
