@@ -38,6 +38,13 @@ pub(super) fn table_name(rust: &str) -> String {
         .join(".")
 }
 
+/// The delimiters a macro's body may open and close with.
+const BODY_DELIMITERS: [(char, char); 2] = [('(', ')'), ('{', '}')];
+
+/// Where a variant's name ends in an enum line (`Name(..)`, `Name { .. }`,
+/// `Name = 1`).
+const VARIANT_END: [char; 4] = ['(', '{', '=', ' '];
+
 /// The bodies of every `name!(...)` / `name! { ... }` (also `diesel::name!`).
 pub(super) fn macro_bodies(text: &str, name: &str) -> Vec<String> {
     let mut out = Vec::new();
@@ -50,16 +57,15 @@ pub(super) fn macro_bodies(text: &str, name: &str) -> Vec<String> {
             continue;
         }
         let rest = &text[from..];
-        let Some(open) = rest.find(['(', '{']) else {
+        let Some(open) = rest.find(|ch| BODY_DELIMITERS.iter().any(|d| d.0 == ch)) else {
             break;
         };
         if !rest[..open].trim().is_empty() {
             continue;
         }
-        let (o, c) = if rest.as_bytes()[open] == b'(' {
-            ('(', ')')
-        } else {
-            ('{', '}')
+        let opening = rest[open..].chars().next();
+        let Some(&(o, c)) = BODY_DELIMITERS.iter().find(|d| Some(d.0) == opening) else {
+            break;
         };
         let mut depth = 0;
         for (i, ch) in rest[open..].char_indices() {
@@ -234,7 +240,7 @@ pub(super) fn rust_enums(source: &str) -> Vec<RustEnum> {
             } else if !l.is_empty() && !l.starts_with("//") {
                 let v = l
                     .trim_end_matches(',')
-                    .split(['(', '{', '=', ' '])
+                    .split(VARIANT_END)
                     .next()
                     .unwrap_or("");
                 if !v.is_empty() {
