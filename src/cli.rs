@@ -9,7 +9,7 @@ use std::time::Duration;
 pub use values::ValueError;
 use values::{
     ddl_lock_timeout, history_limit, history_range, lint_range, lock_timeout, ours, pg_version,
-    show_target, start, target_arg, verify_from,
+    show_target, start, target_arg, verify_from, verify_jobs,
 };
 pub use values::{HistoryRange, LintRange, RangeEnd, ShowTarget, Start, TargetArg, VerifyFrom};
 
@@ -320,6 +320,11 @@ pub struct VerifyArgs {
     /// first brought to TARGET (CI: verify what a branch adds).
     #[arg(long, value_name = "TARGET", value_parser = ours(verify_from))]
     pub from: Option<VerifyFrom>,
+    /// Check N stretches of the history at once, each on its own scratch
+    /// database (default: one per CPU core, at most 4). The verdicts are
+    /// the same as with `--jobs 1`.
+    #[arg(long, value_name = "N", value_parser = ours(verify_jobs))]
+    pub jobs: Option<usize>,
 }
 
 /// `create --autogenerate` and its options.

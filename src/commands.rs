@@ -51,7 +51,7 @@ pub fn run(cli: Cli, printer: Printer) -> Result<Outcome> {
         Commands::Accept(args) => ctx.accept(&args.target),
         Commands::Lint(args) => ctx.lint(&args),
         Commands::Check => ctx.check(),
-        Commands::Verify(args) => ctx.verify(args.keep, args.from.as_ref()),
+        Commands::Verify(args) => ctx.verify(args.keep, args.from.as_ref(), args.jobs),
         Commands::Adopt => ctx.adopt(),
         Commands::Dev { action } => ctx.dev(action),
         Commands::Completions { shell } => completions(shell),

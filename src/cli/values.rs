@@ -238,6 +238,20 @@ pub(super) fn history_limit(text: &str) -> Result<usize, String> {
     }
 }
 
+/// `verify --jobs N`: how many scratch databases check the history at
+/// once, 1 or more.
+pub(super) fn verify_jobs(text: &str) -> Result<usize, String> {
+    match text.trim().parse::<usize>() {
+        Ok(0) => Err(
+            "--jobs 0 checks nothing; fix: give 1 or more (1: one scratch \
+                       database, one migration after another)"
+                .into(),
+        ),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("--jobs {text}: not a number; fix: give 1 or more")),
+    }
+}
+
 /// `lint FROM:TO`: the sides as typed (an empty side is base or head);
 /// the command resolves them against the migrations.
 #[derive(Debug, Clone)]

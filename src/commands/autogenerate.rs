@@ -45,8 +45,8 @@ impl Context {
         let desired = desired_schema(opts, &dir)?;
         let mut db = self.connect()?;
         let timeout = self.global.connect_timeout;
-        let base_db = ScratchDb::create(&db.url, &mut db.conn, timeout)?;
-        let mut conn = base_db.connect()?;
+        let mut base_db = ScratchDb::create(&db.url, &mut db.conn, timeout)?;
+        let mut conn = base_db.take_connection()?;
         migrator::apply_exactly(
             &mut conn,
             &existing,

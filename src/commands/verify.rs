@@ -10,48 +10,54 @@ use ragchat_migrate::migrations::source::MigrationSet;
 use ragchat_migrate::migrations::target::{resolve_revision, Target};
 use ragchat_migrate::proof::scratch::ScratchDb;
 use ragchat_migrate::proof::verify;
+use std::sync::Mutex;
 
 impl Context {
-    /// `verify [--from TARGET] [--keep]`: apply, revert and re-apply each
-    /// migration on scratch databases, a verdict a line, then the table.
-    pub(super) fn verify(&self, keep: bool, from: Option<&VerifyFrom>) -> Result<Outcome> {
+    /// `verify [--from TARGET] [--keep] [--jobs N]`: apply, revert and
+    /// re-apply each migration on scratch databases, a verdict a line, then
+    /// the table.
+    pub(super) fn verify(
+        &self,
+        keep: bool,
+        from: Option<&VerifyFrom>,
+        jobs: Option<usize>,
+    ) -> Result<Outcome> {
         let set = self.load_set()?;
         let start = start_index(&set, from)?;
-        let mut db = self.connect()?;
+        let db = self.connect()?;
         let timeout = self.global.connect_timeout;
-        let mut scratches: Vec<ScratchDb> = Vec::new();
         let p = self.printer;
         let bar = crate::output::progress::enabled(&p)
             .then(|| crate::output::progress::bar("verifying", set.len().saturating_sub(start)));
-        let report = {
-            let mut fresh = || -> Result<diesel::PgConnection> {
-                scratches.clear();
-                let scratch = ScratchDb::create(&db.url, &mut db.conn, timeout)?;
-                let conn = scratch.connect()?;
-                scratches.push(scratch);
-                Ok(conn)
-            };
-            verify::verify(&mut fresh, &set, start, &mut |v| match &bar {
-                Some(bar) => {
-                    bar.suspend(|| print_verdict(&p, v));
-                    bar.inc(1);
-                }
-                None => print_verdict(&p, v),
-            })?
+        let url = &db.url;
+        // Scratch databases are created through the target's connection,
+        // one at a time, from the threads that check stretches at once.
+        let target = Mutex::new(db.conn);
+        let fresh = || -> Result<ScratchDb> {
+            let mut conn = target
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            ScratchDb::create(url, &mut conn, timeout)
         };
+        let jobs = jobs.unwrap_or_else(default_jobs);
+        let verified = verify::verify(&fresh, &set, start, jobs, &mut |v| match &bar {
+            Some(bar) => {
+                bar.suspend(|| print_verdict(&p, v));
+                bar.inc(1);
+            }
+            None => print_verdict(&p, v),
+        })?;
         if let Some(bar) = bar {
             bar.finish_and_clear();
         }
-        let scratch = scratches
-            .last_mut()
-            .expect("verify made a scratch database");
+        let (report, mut scratch) = (verified.report, verified.scratch);
         if keep {
             scratch.keep();
             p.note(format!("kept the scratch database {}", scratch.url()));
         }
         let ok = report.ok;
         p.report(&VerifyReport {
-            database: db.url.masked().to_string(),
+            database: url.masked().to_string(),
             scratch_database: scratch.name().to_string(),
             kept: keep,
             from: from.map(|f| f.text.clone()),
@@ -60,6 +66,19 @@ impl Context {
         Ok(Outcome::clean_if(ok))
     }
 }
+
+/// `--jobs` when not given: one stretch per CPU core, at most
+/// [`MOST_DEFAULT_JOBS`] (the server does the work; more stretches than
+/// cores only take turns).
+fn default_jobs() -> usize {
+    std::thread::available_parallelism()
+        .map(usize::from)
+        .unwrap_or(1)
+        .min(MOST_DEFAULT_JOBS)
+}
+
+/// The most stretches `verify` checks at once unless `--jobs` says more.
+const MOST_DEFAULT_JOBS: usize = 4;
 
 /// How many migrations `--from TARGET` applies before checking: those up to
 /// and including TARGET (`base`: none, `head`: all).

@@ -67,8 +67,8 @@ pub fn adopt(
     let revision = alembic_revision(conn)?;
     let migrations = migrations_of(set, &revision)?;
 
-    let scratch = ScratchDb::create(target, conn, connect_timeout)?;
-    let mut scratch_conn = scratch.connect()?;
+    let mut scratch = ScratchDb::create(target, conn, connect_timeout)?;
+    let mut scratch_conn = scratch.take_connection()?;
     migrator::apply_exactly(
         &mut scratch_conn,
         set,

@@ -20,8 +20,8 @@ pub fn expected_schema(
     set: &MigrationSet,
     migrations: Vec<&MigrationScript>,
 ) -> Result<Snapshot> {
-    let scratch = ScratchDb::create(target, target_conn, connect_timeout)?;
-    let mut conn = scratch.connect()?;
+    let mut scratch = ScratchDb::create(target, target_conn, connect_timeout)?;
+    let mut conn = scratch.take_connection()?;
     migrator::apply_exactly(&mut conn, set, migrations, &RunOptions::default())?;
     catalog::snapshot(&mut conn)
 }

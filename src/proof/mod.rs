@@ -12,3 +12,5 @@ pub(crate) mod scratch_cleanup;
 pub(crate) mod scratch_shape;
 pub mod verify;
 pub mod verify_report;
+pub(crate) mod verify_round;
+pub(crate) mod verify_segments;

@@ -21,6 +21,9 @@ pub struct ScratchDb {
     /// role and database settings do not carry over to a new database, and
     /// the migrations must build into the same schemas as on the target.
     search_path: String,
+    /// The connection that prepared the database, handed to the first
+    /// [`ScratchDb::take_connection`]: a new one costs a few milliseconds.
+    prepared: Option<PgConnection>,
     /// Keeps the local cluster running while the scratch database lives there.
     _local: Option<Session>,
 }
@@ -56,6 +59,7 @@ impl ScratchDb {
                 connect_timeout,
                 keep: false,
                 search_path,
+                prepared: None,
                 _local: None,
             }),
             Err(e) if crate::database::pg_error::is_permission_denied(&e) => {
@@ -77,15 +81,27 @@ impl ScratchDb {
                     connect_timeout,
                     keep: false,
                     search_path,
+                    prepared: None,
                     _local: Some(session),
                 })
             }
             Err(e) => Err(e.into()),
         };
-        let scratch = scratch?;
+        let mut scratch = scratch?;
         crate::proof::scratch_cleanup::register(&scratch.admin, &scratch.name, connect_timeout);
-        shape.prepare(&mut scratch.connect()?)?;
+        let mut conn = scratch.connect()?;
+        shape.prepare(&mut conn)?;
+        scratch.prepared = Some(conn);
         Ok(scratch)
+    }
+
+    /// A connection to the scratch database, with the target's
+    /// `search_path`: the one that prepared it, the first time.
+    pub fn take_connection(&mut self) -> Result<PgConnection> {
+        match self.prepared.take() {
+            Some(conn) => Ok(conn),
+            None => self.connect(),
+        }
     }
 
     /// A new connection to the scratch database, with the target's
@@ -116,6 +132,8 @@ impl ScratchDb {
 impl Drop for ScratchDb {
     fn drop(&mut self) {
         crate::proof::scratch_cleanup::wait_if_interrupted();
+        // Closed before the drop, which would otherwise wait for it.
+        drop(self.prepared.take());
         if self.keep {
             return;
         }

@@ -11,46 +11,79 @@
 //! the line `-- ragchat-migrate: irreversible` is irreversible on purpose:
 //! its down is not run, and it does not fail verification. Finally the
 //! reversible suffix (everything after the last irreversible migration, or
-//! the whole set) goes head → start of the suffix → head.
+//! the whole set) goes head → start of the suffix → head
+//! ([`crate::proof::verify_round`]).
+//!
+//! The history may be checked in several consecutive stretches at once, each
+//! on its own scratch database first brought to its start by a plain
+//! upgrade ([`crate::proof::verify_segments`]): that is the state a rebuild
+//! gives too, so the verdicts are the same as in one pass.
 //!
 //! Snapshots are incremental ([`crate::proof::catalog_tracker`]): each step reads
 //! only the objects it touched, so a step costs the same at migration 2,000
 //! as at migration 10.
 
-use crate::database::migrator::{self, Command, RunOptions, Silent};
+use crate::database::migrator::{self, RunOptions};
 use crate::error::Result;
 use crate::migrations::plan::Plan;
 use crate::migrations::source::{MigrationScript, MigrationSet};
-use crate::migrations::target::Target;
-use crate::proof::catalog::{self, Snapshot};
+use crate::proof::catalog;
 use crate::proof::catalog_tracker::{Owner, Picture, Tracker};
 pub use crate::proof::irreversible::{declared_irreversible, DECLARED_IRREVERSIBLE_MARKER};
-use crate::proof::verify_report::{not_checked, skipped_round, totals};
+use crate::proof::scratch::ScratchDb;
+use crate::proof::verify_report::{skipped_round, totals};
 pub use crate::proof::verify_report::{Problem, Report, Totals, Verdict};
+use crate::proof::verify_segments::{self, SegmentEnd};
 use diesel::connection::SimpleConnection;
 use diesel::PgConnection;
 use std::collections::HashMap;
 use std::time::Instant;
 
-/// Where verification runs: a connection to the current scratch database,
-/// and a way to get a fresh empty one (the old one may then be dropped).
-pub struct Scratch<'a> {
-    conn: PgConnection,
-    fresh: &'a mut dyn FnMut() -> Result<PgConnection>,
-    tracker: Tracker,
-    rebuilds: usize,
+/// Makes a new, empty scratch database. Stretches of the history are
+/// checked on threads of their own, so it is called from several at once.
+pub type FreshScratch<'a> = dyn Fn() -> Result<ScratchDb> + Sync + 'a;
+
+/// Where verification runs: the current scratch database and a connection
+/// to it, and the way to get a fresh one (the old one is then dropped).
+pub(crate) struct Scratch<'a> {
+    pub(crate) conn: PgConnection,
+    pub(crate) db: ScratchDb,
+    fresh: &'a FreshScratch<'a>,
+    pub(crate) tracker: Tracker,
+    pub(crate) rebuilds: usize,
 }
 
-impl Scratch<'_> {
-    /// A fresh scratch database with exactly `migrations` applied.
-    fn rebuild(&mut self, migrations: &[MigrationScript]) -> Result<()> {
-        let mut conn = (self.fresh)()?;
+impl<'a> Scratch<'a> {
+    /// A fresh scratch database with exactly `migrations` applied, its
+    /// schema tracked from there.
+    pub(crate) fn new(fresh: &'a FreshScratch<'a>, migrations: &[MigrationScript]) -> Result<Self> {
+        let mut db = fresh()?;
+        let mut conn = db.take_connection()?;
         conn.batch_execute(&crate::database::ledger::create_ledger_sql(
             &crate::database::ledger::LedgerTables::unqualified(),
         ))?;
-        migrator::run_unlocked(&mut conn, &Plan::up(migrations), &RunOptions::default())?;
-        self.tracker = Tracker::start(&mut conn)?;
+        if !migrations.is_empty() {
+            migrator::run_unlocked(&mut conn, &Plan::up(migrations), &RunOptions::default())?;
+        }
+        let tracker = Tracker::start(&mut conn)?;
+        Ok(Scratch {
+            conn,
+            db,
+            fresh,
+            tracker,
+            rebuilds: 0,
+        })
+    }
+
+    /// Replaces the scratch database with a fresh one with exactly
+    /// `migrations` applied (the old one is dropped).
+    fn rebuild(&mut self, migrations: &[MigrationScript]) -> Result<()> {
+        let Scratch {
+            conn, db, tracker, ..
+        } = Scratch::new(self.fresh, migrations)?;
         self.conn = conn;
+        self.db = db;
+        self.tracker = tracker;
         Ok(())
     }
 
@@ -81,76 +114,98 @@ fn vacuum_catalogs(conn: &mut PgConnection) {
     let _ = conn.batch_execute(CHURNED_CATALOGS);
 }
 
-fn one_line(text: &str) -> String {
+pub(crate) fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// A finished verification, and the scratch database it ended on: where an
+/// up failed, or at head (kept with `--keep`, dropped otherwise).
+pub struct Verified {
+    /// What was found.
+    pub report: Report,
+    /// The scratch database the report ends on.
+    pub scratch: ScratchDb,
+}
+
 /// Verifies the migrations of `set` after the first `start` (which are
-/// applied first, unchecked: `--from`). `fresh` gives a connection to a new
-/// empty scratch database; `on_verdict` sees each verdict when it is known.
+/// applied first, unchecked: `--from`), in up to `jobs` stretches at once.
+/// `fresh` makes new empty scratch databases; `on_verdict` sees each
+/// verdict, in order, when it is known.
 pub fn verify(
-    fresh: &mut dyn FnMut() -> Result<PgConnection>,
+    fresh: &FreshScratch,
     set: &MigrationSet,
     start: usize,
+    jobs: usize,
     on_verdict: &mut dyn FnMut(&Verdict),
-) -> Result<Report> {
-    let conn = fresh()?;
-    let mut scratch = Scratch {
-        conn,
-        fresh,
-        tracker: Tracker::default(),
-        rebuilds: 0,
+) -> Result<Verified> {
+    let checked = verify_segments::run_all(fresh, set, start, jobs, on_verdict)?;
+    let mut scratch = checked.scratch;
+    let round_trip = match checked.anchor {
+        None => skipped_round(
+            "a migration failed to apply, so the whole set was not run",
+            false,
+        ),
+        Some(anchor) => crate::proof::verify_round::round_trip(&mut scratch, set, anchor)?,
     };
-    scratch
-        .conn
-        .batch_execute(&crate::database::ledger::create_ledger_sql(
-            &crate::database::ledger::LedgerTables::unqualified(),
-        ))?;
-    if start > 0 {
-        migrator::run_unlocked(
-            &mut scratch.conn,
-            &Plan::up(&set.all()[..start]),
-            &RunOptions::default(),
-        )?;
-    }
-    scratch.tracker = Tracker::start(&mut scratch.conn)?;
+    on_verdict(&round_trip);
+    let verdicts = checked.verdicts;
+    let totals = totals(&verdicts, checked.rebuilds);
+    let ok = verdicts.iter().all(|v| v.ok) && round_trip.ok;
+    Ok(Verified {
+        report: Report {
+            migrations: verdicts,
+            round_trip,
+            totals,
+            ok,
+        },
+        scratch: scratch.db,
+    })
+}
+
+/// Checks `set[from..to]` on `scratch`, a scratch database of its own
+/// brought to `from` unchecked ([`Scratch::new`]). `stopped(i)` says that an earlier up failed before
+/// `i`, so that checking `i` is pointless; `on_verdict(i, verdict)` gets
+/// each verdict. Ends where an up failed, or after `to`.
+pub(crate) fn check_segment<'a>(
+    mut scratch: Scratch<'a>,
+    set: &MigrationSet,
+    (from, to): (usize, usize),
+    stopped: &dyn Fn(usize) -> bool,
+    on_verdict: &mut dyn FnMut(usize, Verdict),
+) -> Result<SegmentEnd<'a>> {
     // The schema the reversible suffix starts from: (index, snapshot).
-    let mut anchor = (start, scratch.tracker.snapshot());
-    let mut verdicts = Vec::new();
-    let mut stopped = false;
-    for (i, m) in set.all().iter().enumerate().skip(start) {
-        if stopped {
-            verdicts.push(not_checked(m));
-            on_verdict(verdicts.last().expect("just pushed"));
-            continue;
+    let mut anchor = (from, scratch.tracker.snapshot());
+    let mut anchor_moved = false;
+    for i in from..to {
+        if stopped(i) {
+            break;
         }
-        if (i - start) % VACUUM_EVERY == VACUUM_EVERY - 1 {
+        if (i - from) % VACUUM_EVERY == VACUUM_EVERY - 1 {
             vacuum_catalogs(&mut scratch.conn);
         }
         let verdict = verify_one(&mut scratch, set, i)?;
-        stopped = verdict.verdict == "up failed";
+        let up_failed = verdict.verdict == "up failed";
         if !verdict.ok || verdict.verdict != "reversible" {
             anchor = (i + 1, scratch.tracker.snapshot());
+            anchor_moved = true;
         }
-        on_verdict(&verdict);
-        verdicts.push(verdict);
+        on_verdict(i, verdict);
+        if up_failed {
+            return Ok(SegmentEnd {
+                rebuilds: scratch.rebuilds,
+                scratch: Some(scratch),
+                anchor,
+                anchor_moved,
+                up_failed: Some(i),
+            });
+        }
     }
-    let round_trip = if stopped {
-        skipped_round(
-            "a migration failed to apply, so the whole set was not run",
-            false,
-        )
-    } else {
-        round_trip(&mut scratch, set, anchor)?
-    };
-    on_verdict(&round_trip);
-    let totals = totals(&verdicts, scratch.rebuilds);
-    let ok = verdicts.iter().all(|v| v.ok) && round_trip.ok;
-    Ok(Report {
-        migrations: verdicts,
-        round_trip,
-        totals,
-        ok,
+    Ok(SegmentEnd {
+        rebuilds: scratch.rebuilds,
+        scratch: Some(scratch),
+        anchor,
+        anchor_moved,
+        up_failed: None,
     })
 }
 
@@ -176,7 +231,7 @@ fn difference(stage: &str, detail: &str, expected: &Picture, actual: &Picture) -
 
 /// up, down, up again for migration `i`; leaves the scratch database in the
 /// state after migration `i` (rebuilding it when the steps could not).
-fn verify_one(scratch: &mut Scratch, set: &MigrationSet, i: usize) -> Result<Verdict> {
+fn verify_one(scratch: &mut Scratch<'_>, set: &MigrationSet, i: usize) -> Result<Verdict> {
     let m = &set.all()[i];
     let started = Instant::now();
     let mut verdict = Verdict {
@@ -232,7 +287,7 @@ fn irreversible(verdict: &mut Verdict, problem: Problem) {
 /// After a down.sql that ran: the schema must be `before` again, and up.sql
 /// run a second time must give `after` again.
 fn down_then_up_again(
-    scratch: &mut Scratch,
+    scratch: &mut Scratch<'_>,
     set: &MigrationSet,
     i: usize,
     verdict: &mut Verdict,
@@ -283,110 +338,7 @@ fn down_then_up_again(
     Ok(())
 }
 
-fn rebuild(scratch: &mut Scratch, set: &MigrationSet, i: usize) -> Result<()> {
+fn rebuild(scratch: &mut Scratch<'_>, set: &MigrationSet, i: usize) -> Result<()> {
     scratch.rebuilds += 1;
     scratch.rebuild(&set.all()[..=i])
-}
-
-/// head → the start of the reversible suffix → head, compared with the
-/// schemas seen on the way up.
-fn round_trip(
-    scratch: &mut Scratch,
-    set: &MigrationSet,
-    anchor: (usize, Snapshot),
-) -> Result<Verdict> {
-    let (from, expected_low) = anchor;
-    let all = set.all();
-    let (target, low_name) = if from == 0 {
-        (Target::Base, "base".to_string())
-    } else {
-        (
-            Target::Revision(all[from - 1].version.clone()),
-            all[from - 1].dir_name.clone(),
-        )
-    };
-    let mut verdict = skipped_round("", true);
-    verdict.name = format!(
-        "head -> {} -> head",
-        crate::migrations::names::shown(&low_name)
-    );
-    if from >= all.len() {
-        verdict.problems.clear();
-        verdict.verdict = format!(
-            "skipped: no reversible migration after {}",
-            crate::migrations::names::shown(&low_name)
-        );
-        return Ok(verdict);
-    }
-    verdict.verdict = format!(
-        "round trip over the reversible suffix: {} migration(s), {} .. {}",
-        all.len() - from,
-        crate::migrations::names::shown(&all[from].dir_name),
-        crate::migrations::names::shown(&all[all.len() - 1].dir_name)
-    );
-    let started = Instant::now();
-    verdict.problems = down_and_up(scratch, set, target, &low_name, &expected_low)?;
-    verdict.ok = verdict.problems.is_empty();
-    verdict.duration_ms = started.elapsed().as_secs_f64() * 1000.0;
-    Ok(verdict)
-}
-
-/// The round trip proper: down to `target` (whose schema was
-/// `expected_low`) and up to head again, compared with what the step-wise
-/// pass saw; the problems found.
-fn down_and_up(
-    scratch: &mut Scratch,
-    set: &MigrationSet,
-    target: Target,
-    low_name: &str,
-    expected_low: &Snapshot,
-) -> Result<Vec<Problem>> {
-    let mut problems = Vec::new();
-    // Head as the step-wise pass left it (brought up to date, which costs
-    // one summary, not a full read); the low point is read the same way.
-    // Only the schema after going up again is read in full: an independent
-    // check of everything the tracker assembled.
-    scratch.tracker.refresh(&mut scratch.conn)?;
-    let head = scratch.tracker.snapshot();
-    let Scratch { conn, tracker, .. } = scratch;
-    let run = |conn: &mut PgConnection, command: Command| {
-        migrator::run(conn, set, &command, &RunOptions::default(), &mut Silent)
-            .map(|_| ())
-            .map_err(|e| one_line(&e.to_string()))
-    };
-    let compare = |stage: &str, detail: &str, expected: &Snapshot, actual: &Snapshot| {
-        let diff = expected.diff(actual);
-        (!diff.is_empty()).then(|| Problem {
-            stage: stage.into(),
-            detail: detail.into(),
-            diff: diff.iter().map(ToString::to_string).collect(),
-        })
-    };
-    if let Err(detail) = run(conn, Command::Downgrade(target)) {
-        problems.push(Problem::failed("downgrade", detail));
-    } else {
-        tracker.refresh(conn)?;
-        let low = tracker.snapshot();
-        problems.extend(compare(
-            "downgrade",
-            &format!(
-                "reverting to {} does not give its schema back",
-                crate::migrations::names::shown(low_name)
-            ),
-            expected_low,
-            &low,
-        ));
-        if let Err(detail) = run(conn, Command::Upgrade(Target::Head)) {
-            problems.push(Problem::failed("upgrade head", detail));
-        } else {
-            let again = catalog::snapshot(conn)?;
-            problems.extend(compare(
-                "upgrade head",
-                "going up again gives a different schema than applying one by one",
-                &head,
-                &again,
-            ));
-        }
-    }
-    Ok(problems)
 }

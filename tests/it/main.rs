@@ -38,3 +38,4 @@ mod secrets;
 mod sql_rules;
 mod terminal;
 mod verify;
+mod verify_parallel;
