@@ -8,6 +8,7 @@ use ragchat_migrate::error::Error;
 use ragchat_migrate::error::Result;
 use ragchat_migrate::migrations::source::MigrationSet;
 use ragchat_migrate::migrations::target::{resolve_revision, Target};
+use ragchat_migrate::proof::connection_room::connections_left;
 use ragchat_migrate::proof::scratch::ScratchDb;
 use ragchat_migrate::proof::verify;
 use std::sync::Mutex;
@@ -24,7 +25,8 @@ impl Context {
     ) -> Result<Outcome> {
         let set = self.load_set()?;
         let start = start_index(&set, from)?;
-        let db = self.connect()?;
+        let mut db = self.connect()?;
+        let jobs = self.verify_jobs(&mut db.conn, jobs)?;
         let timeout = self.global.connect_timeout;
         let p = self.printer;
         let bar = crate::output::progress::enabled(&p)
@@ -39,7 +41,6 @@ impl Context {
                 .unwrap_or_else(|poisoned| poisoned.into_inner());
             ScratchDb::create(url, &mut conn, timeout)
         };
-        let jobs = jobs.unwrap_or_else(default_jobs);
         let verified = verify::verify(&fresh, &set, start, jobs, &mut |v| match &bar {
             Some(bar) => {
                 bar.suspend(|| print_verdict(&p, v));
@@ -67,6 +68,24 @@ impl Context {
     }
 }
 
+impl Context {
+    /// How many stretches to check at once: `--jobs`, else one per core,
+    /// lowered to what the server's connection limits leave room for (said
+    /// in a note when `--jobs` asked for more).
+    fn verify_jobs(&self, conn: &mut diesel::PgConnection, asked: Option<usize>) -> Result<usize> {
+        let room = connections_left(conn)?;
+        let wanted = asked.unwrap_or_else(default_jobs);
+        let jobs = jobs_within(wanted, room);
+        if jobs < wanted && asked.is_some() {
+            self.printer.note(format!(
+                "--jobs {wanted} lowered to {jobs}: the role may open only {room} more \
+                 connection(s), and each stretch checked at once may hold {CONNECTIONS_PER_STRETCH}"
+            ));
+        }
+        Ok(jobs)
+    }
+}
+
 /// `--jobs` when not given: one stretch per CPU core, at most
 /// [`MOST_DEFAULT_JOBS`] (the server does the work; more stretches than
 /// cores only take turns).
@@ -79,6 +98,17 @@ fn default_jobs() -> usize {
 
 /// The most stretches `verify` checks at once unless `--jobs` says more.
 const MOST_DEFAULT_JOBS: usize = 4;
+
+/// The connections one stretch may hold at once: its scratch database's,
+/// and a new one's while it rebuilds after a failure.
+const CONNECTIONS_PER_STRETCH: usize = 2;
+
+/// How many of the `wanted` stretches fit in `room` more connections, one
+/// kept for dropping scratch databases; at least one (which, on a server
+/// that full, fails with the server's own refusal).
+fn jobs_within(wanted: usize, room: usize) -> usize {
+    (room.saturating_sub(1) / CONNECTIONS_PER_STRETCH).clamp(1, wanted.max(1))
+}
 
 /// How many migrations `--from TARGET` applies before checking: those up to
 /// and including TARGET (`base`: none, `head`: all).

@@ -5,6 +5,7 @@
 pub mod adopt;
 pub mod catalog;
 pub mod catalog_tracker;
+pub mod connection_room;
 pub mod drift;
 pub mod irreversible;
 pub mod scratch;

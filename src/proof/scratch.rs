@@ -89,9 +89,22 @@ impl ScratchDb {
         };
         let mut scratch = scratch?;
         crate::proof::scratch_cleanup::register(&scratch.admin, &scratch.name, connect_timeout);
-        let mut conn = scratch.connect()?;
-        shape.prepare(&mut conn)?;
-        scratch.prepared = Some(conn);
+        let prepared = scratch.connect().and_then(|mut conn| {
+            shape.prepare(&mut conn)?;
+            Ok(conn)
+        });
+        match prepared {
+            Ok(conn) => scratch.prepared = Some(conn),
+            // Refused a connection (a connection limit): dropped through
+            // the target's connection, as a new one would be refused too.
+            Err(error) => {
+                if scratch._local.is_none() {
+                    let drop = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", scratch.name);
+                    let _ = target_conn.batch_execute(&drop);
+                }
+                return Err(error);
+            }
+        }
         Ok(scratch)
     }
 

@@ -44,7 +44,7 @@ pub(crate) struct SegmentEnd<'a> {
 /// up fails (an earlier stretch reports it); otherwise it is the error.
 pub(crate) enum Stretch<'a> {
     /// Checked to its end, or to an up that failed.
-    Ended(SegmentEnd<'a>),
+    Ended(Box<SegmentEnd<'a>>),
     /// Not started: the plain upgrade to `from` failed with `error`.
     NotStarted {
         /// Where the stretch starts.
@@ -224,18 +224,11 @@ pub(crate) fn run_all<'a>(
             .map(|(k, &range)| {
                 let (sender, signal) = (sender.clone(), &signal);
                 threads.spawn(move || {
-                    check_stretch(fresh, set, (k, range), signal, &|i, v| {
+                    let mut send = |i, v| {
                         let _ = sender.send((i, v));
-                    })
-                    .map(|stretch| match stretch {
-                        // A middle stretch's database is not needed any
-                        // more: dropped now, while the others still run.
-                        Stretch::Ended(mut end) if end.up_failed.is_none() && k != last => {
-                            end.scratch = None;
-                            Stretch::Ended(end)
-                        }
-                        other => other,
-                    })
+                    };
+                    let stretch = check_stretch(fresh, set, range, true, signal, &mut send);
+                    stretch.map(|stretch| let_go_unless_needed(stretch, k == last))
                 })
             })
             .collect();
@@ -251,22 +244,49 @@ pub(crate) fn run_all<'a>(
             })
             .collect::<Vec<_>>()
     });
+    let mut ends = ends;
+    // A stretch that could not start while the others ran (a connection
+    // limit: each stretch holds a connection) is checked now, alone; if it
+    // fails again, that is the error.
+    let failed = ends.iter().any(Result::is_err);
+    for (k, end) in ends.iter_mut().enumerate().filter(|_| !failed) {
+        if let Ok(Stretch::NotStarted { from, .. }) = end {
+            if order.up_failed.is_none_or(|i| i >= *from) {
+                let mut send = |i, v| order.receive(i, v);
+                *end = check_stretch(fresh, set, segments[k], false, &signal, &mut send)
+                    .map(|stretch| let_go_unless_needed(stretch, k == last));
+            }
+        }
+    }
     combine(ends, order.verdicts, order.up_failed)
 }
 
-/// Stretch `k` (`range`) on a thread of its own: its scratch database
-/// brought to its start, then checked; `send` gets each verdict.
+/// A stretch's scratch database is let go as soon as it ends, unless the
+/// check ends on it: the last stretch, or one where an up failed.
+fn let_go_unless_needed(stretch: Stretch<'_>, last: bool) -> Stretch<'_> {
+    match stretch {
+        Stretch::Ended(mut end) if end.up_failed.is_none() && !last => {
+            end.scratch = None;
+            Stretch::Ended(end)
+        }
+        other => other,
+    }
+}
+
+/// The stretch `range`: its scratch database brought to its start, then
+/// checked; `send` gets each verdict. With `may_defer`, failing to get to
+/// the start is not an error yet ([`Stretch::NotStarted`]): an earlier up
+/// may explain it, or it is tried again alone, when the others are done.
 fn check_stretch<'a>(
     fresh: &'a FreshScratch<'a>,
     set: &MigrationSet,
-    (k, range): (usize, (usize, usize)),
+    range: (usize, usize),
+    may_defer: bool,
     signal: &StopSignal,
-    send: &dyn Fn(usize, Verdict),
+    send: &mut dyn FnMut(usize, Verdict),
 ) -> Result<Stretch<'a>> {
     let checked = match Scratch::new(fresh, &set.all()[..range.0]) {
-        // The first stretch starts where `--from` says: its failure is the
-        // command's, as it would be in one pass.
-        Err(error) if k > 0 => Ok(Stretch::NotStarted {
+        Err(error) if may_defer => Ok(Stretch::NotStarted {
             from: range.0,
             error,
         }),
@@ -279,7 +299,7 @@ fn check_stretch<'a>(
                 }
                 send(i, v);
             })
-            .map(Stretch::Ended)
+            .map(|end| Stretch::Ended(Box::new(end)))
         }
     };
     if checked.is_err() {
@@ -298,7 +318,7 @@ fn combine<'a>(
     let mut ends = Vec::with_capacity(stretches.len());
     for stretch in stretches {
         match stretch? {
-            Stretch::Ended(end) => ends.push(end),
+            Stretch::Ended(end) => ends.push(*end),
             // An up before `from` failed, and an earlier stretch said so.
             Stretch::NotStarted { from, .. } if up_failed.is_some_and(|i| i < from) => {}
             Stretch::NotStarted { error, .. } => return Err(error),

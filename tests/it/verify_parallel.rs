@@ -3,6 +3,7 @@
 //! the irreversible migrations, rebuilds and failed ups fall.
 
 use crate::support::{run, write_migration, Run, TestDb};
+use diesel::connection::SimpleConnection;
 use serde_json::Value;
 use std::path::Path;
 
@@ -193,5 +194,98 @@ fn a_jobs_value_that_is_not_a_positive_number_is_refused() {
         assert!(r.stderr.contains("--jobs"), "{}", r.stderr);
         assert!(r.stderr.contains("fix:"), "{}", r.stderr);
     }
+    assert!(db.scratch_databases().is_empty());
+}
+
+/// The library's `verify` with a scratch factory that refuses the first
+/// `refused` scratch databases asked for after the first (as a server at
+/// its connection limit would): those stretches are checked afterwards,
+/// alone, and the report is the one pass's.
+fn report_with_refusals(
+    db: &TestDb,
+    dir: &Path,
+    jobs: usize,
+    refused: usize,
+) -> ragchat_migrate::proof::verify::Report {
+    use ragchat_migrate::config::database_url::DatabaseUrl;
+    use ragchat_migrate::proof::scratch::ScratchDb;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Mutex;
+    let url = DatabaseUrl::parse(&db.url()).unwrap();
+    let target = Mutex::new(db.conn());
+    let asked = AtomicUsize::new(0);
+    let fresh = || {
+        let n = asked.fetch_add(1, Ordering::SeqCst);
+        if (1..=refused).contains(&n) {
+            return Err(ragchat_migrate::error::Error::Internal(
+                "too many connections (refused by the test)".into(),
+            ));
+        }
+        ScratchDb::create(&url, &mut target.lock().unwrap(), 10)
+    };
+    let source = ragchat_migrate::Source::Directory(dir.to_path_buf());
+    let set = ragchat_migrate::MigrationSet::load(&source).unwrap();
+    let verified =
+        ragchat_migrate::proof::verify::verify(&fresh, &set, 0, jobs, &mut |_| {}).unwrap();
+    let mut report = verified.report;
+    for verdict in &mut report.migrations {
+        verdict.duration_ms = 0.0;
+    }
+    report.round_trip.duration_ms = 0.0;
+    report
+}
+
+#[test]
+fn a_stretch_refused_its_scratch_database_is_checked_after_the_others() {
+    let db = TestDb::new();
+    let dir = tempfile::tempdir().unwrap();
+    history(
+        dir.path(),
+        &[
+            (40, Kind::DownFails),
+            (130, Kind::ForgetsIndex),
+            (220, Kind::Declared),
+        ],
+    );
+    let one_pass = report_with_refusals(&db, dir.path(), 1, 0);
+    let refused = report_with_refusals(&db, dir.path(), 3, 2);
+    assert_eq!(one_pass, refused);
+    assert_eq!(one_pass.totals.irreversible, 2);
+    assert_eq!(one_pass.totals.rebuilds, 1);
+    assert!(
+        db.scratch_databases().is_empty(),
+        "a scratch database was left"
+    );
+}
+
+#[test]
+fn jobs_are_lowered_to_what_the_role_connection_limit_leaves() {
+    let db = TestDb::new();
+    let role = format!("rjobs_{}", db.name);
+    db.conn()
+        .batch_execute(&format!(
+            "CREATE ROLE {role} LOGIN CREATEDB CONNECTION LIMIT 4; \
+             GRANT CREATE ON SCHEMA public TO {role};"
+        ))
+        .unwrap();
+    let url = format!(
+        "postgres://{role}@127.0.0.1:{}/{}",
+        crate::support::server().port(),
+        db.name
+    );
+    let dir = tempfile::tempdir().unwrap();
+    history(dir.path(), &[(100, Kind::ForgetsIndex)]);
+    let r = crate::support::Tool::new()
+        .url(&url)
+        .migrations(dir.path())
+        .args(["verify", "--jobs", "3"])
+        .run();
+    assert_eq!(r.code, 3, "{}{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("--jobs 3 lowered to 1"), "{}", r.stderr);
+    assert!(
+        r.stdout.contains("FAIL \"2030-01-01-000100_step 100\""),
+        "{}",
+        r.stdout
+    );
     assert!(db.scratch_databases().is_empty());
 }
