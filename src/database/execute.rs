@@ -45,8 +45,11 @@ pub fn execute(
             }
         }
         let text = message.text(|steps| run.side_records_sql(steps));
-        if let Err(e) = conn.batch_execute(&text) {
-            return Err(run.failed(conn, &message, e));
+        // Empty: the end of a non-transactional step with no ledger.
+        if !text.is_empty() {
+            if let Err(e) = conn.batch_execute(&text) {
+                return Err(run.failed(conn, &message, e));
+            }
         }
         run.unrecorded
             .retain(|step| !message.side_records().contains(step));

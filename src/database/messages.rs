@@ -34,6 +34,10 @@ pub enum LedgerWrites {
     /// measured (see [`ledger::RECORD_BATCH`]): a second statement in every
     /// message cost the server more than anything else the toolkit adds.
     Batched,
+    /// No ledger at all: a scratch database that only shows the schema the
+    /// migrations make (a cold `check`, `adopt`). Each message is the
+    /// migration's SQL in its transaction, nothing else.
+    None,
 }
 
 /// Where the prelude (the ledger's preparation, session settings) goes.
@@ -293,6 +297,11 @@ impl<'s> Renderer<'_, 's> {
                 vec![Part::Sql(text)],
             );
         }
+        if self.options.ledger_writes == LedgerWrites::None {
+            // Nothing to send: the message only marks the step complete.
+            self.push(Purpose::Ledger(index), Vec::new());
+            return;
+        }
         let mut parts = Vec::new();
         if !self.options.single_transaction {
             parts.push(Part::Text("BEGIN;\n".into()));
@@ -342,6 +351,7 @@ pub(crate) fn ledger_write(options: &RenderOptions, step: &Step) -> String {
         (LedgerWrites::PerStep, Direction::Down) => ledger::record_reverted_sql(t, &m.version),
         (LedgerWrites::Batched, Direction::Up) => ledger::record_diesel_row_sql(t, &m.version),
         (LedgerWrites::Batched, Direction::Down) => ledger::forget_diesel_row_sql(t, &m.version),
+        (LedgerWrites::None, _) => String::new(),
     }
 }
 

@@ -211,7 +211,7 @@ fn the_ledger_follows_each_step(
         completed.extend(message.completes());
     }
     match options.ledger_writes {
-        LedgerWrites::PerStep => assert!(recorded.is_empty(), "{context}"),
+        LedgerWrites::PerStep | LedgerWrites::None => assert!(recorded.is_empty(), "{context}"),
         LedgerWrites::Batched => {
             recorded.sort();
             assert_eq!(
@@ -386,4 +386,39 @@ fn the_lock_timeout_setting_is_in_milliseconds_and_zero_waits() {
         lock_timeout_value(Some(Duration::from_millis(1500))),
         "'1500ms'"
     );
+}
+
+#[test]
+fn without_a_ledger_each_step_is_its_sql_alone() {
+    let set = migrations();
+    let tables = LedgerTables::unqualified();
+    let options = RenderOptions {
+        single_transaction: false,
+        ddl_lock_timeout: None,
+        tables: &tables,
+        ledger_writes: LedgerWrites::None,
+        prelude: "",
+        prelude_placement: PreludePlacement::WithFirstMessage,
+    };
+    let plan = Plan::up(set.iter());
+    let messages = render(&plan, &options);
+    let context = format!("{:#?}", texts(&messages));
+    each_step_runs_its_file_once_in_order(&plan, &messages, &context);
+    for (message, text) in messages.iter().zip(texts(&messages)) {
+        assert!(!text.contains("migrations"), "{context}");
+        match message.purpose {
+            Purpose::Migration(i) => assert_eq!(
+                text,
+                format!(
+                    "BEGIN;\nSET LOCAL lock_timeout = '0ms';\n{}\n;\nCOMMIT;",
+                    set[i].up_sql.trim_end()
+                ),
+                "{context}"
+            ),
+            // The end of a non-transactional step: nothing to send.
+            Purpose::Ledger(_) => assert!(text.is_empty(), "{context}"),
+            Purpose::Statement { .. } => {}
+            _ => panic!("unexpected message {message:?}"),
+        }
+    }
 }

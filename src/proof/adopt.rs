@@ -10,7 +10,7 @@
 
 use crate::config::database_url::DatabaseUrl;
 use crate::database::ledger::{self, RecordedBy};
-use crate::database::migrator::{self, RunOptions};
+use crate::database::migrator;
 use crate::error::{Error, Result};
 use crate::migrations::source::{MigrationScript, MigrationSet};
 use crate::proof::catalog::{self, Change, ChangeOp, Kind, Snapshot};
@@ -69,12 +69,7 @@ pub fn adopt(
 
     let mut scratch = ScratchDb::create(target, conn, connect_timeout)?;
     let mut scratch_conn = scratch.take_connection()?;
-    migrator::apply_exactly(
-        &mut scratch_conn,
-        set,
-        migrations.clone(),
-        &RunOptions::default(),
-    )?;
+    migrator::apply_for_schema(&mut scratch_conn, set, migrations.clone())?;
     let expected = catalog::snapshot(&mut scratch_conn)?;
     let live = catalog::snapshot(conn)?;
     let fillable = fillable_differences(&expected, &live, &revision, &migrations)?;

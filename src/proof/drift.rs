@@ -4,7 +4,7 @@
 //! `adopt` (is this the schema the Python system made?).
 
 use crate::config::database_url::DatabaseUrl;
-use crate::database::migrator::{self, RunOptions};
+use crate::database::migrator;
 use crate::error::Result;
 use crate::migrations::source::{MigrationScript, MigrationSet};
 use crate::proof::catalog::{self, Change, Snapshot};
@@ -22,8 +22,11 @@ pub fn expected_schema(
 ) -> Result<Snapshot> {
     let mut scratch = ScratchDb::create(target, target_conn, connect_timeout)?;
     let mut conn = scratch.take_connection()?;
-    migrator::apply_exactly(&mut conn, set, migrations, &RunOptions::default())?;
-    catalog::snapshot(&mut conn)
+    migrator::apply_for_schema(&mut conn, set, migrations)?;
+    let snapshot = catalog::snapshot(&mut conn)?;
+    drop(conn);
+    scratch.drop_through(target_conn);
+    Ok(snapshot)
 }
 
 /// The applied known migrations of a ledger, oldest first.

@@ -17,6 +17,8 @@ pub struct ScratchDb {
     admin: DatabaseUrl,
     connect_timeout: u64,
     keep: bool,
+    /// Already dropped ([`ScratchDb::drop_through`]).
+    dropped: bool,
     /// The target session's `search_path`, given to every scratch session:
     /// role and database settings do not carry over to a new database, and
     /// the migrations must build into the same schemas as on the target.
@@ -58,6 +60,7 @@ impl ScratchDb {
                 name,
                 connect_timeout,
                 keep: false,
+                dropped: false,
                 search_path,
                 prepared: None,
                 _local: None,
@@ -80,6 +83,7 @@ impl ScratchDb {
                     name,
                     connect_timeout,
                     keep: false,
+                    dropped: false,
                     search_path,
                     prepared: None,
                     _local: Some(session),
@@ -118,10 +122,10 @@ impl ScratchDb {
     }
 
     /// A new connection to the scratch database, with the target's
-    /// `search_path`.
+    /// `search_path` (and commits that do not wait for the disk).
     pub fn connect(&self) -> Result<PgConnection> {
         let mut conn = self.url.connect(self.connect_timeout)?;
-        crate::proof::scratch_shape::set_search_path(&mut conn, &self.search_path)?;
+        crate::proof::scratch_shape::set_scratch_session(&mut conn, &self.search_path)?;
         Ok(conn)
     }
 
@@ -140,6 +144,33 @@ impl ScratchDb {
         self.keep = true;
         crate::proof::scratch_cleanup::unregister(&self.name);
     }
+
+    /// Drops the database through `target_conn`, the connection it was
+    /// created through, once its last session is gone: saves opening a
+    /// connection just for the drop. Dropping while a closed session's
+    /// backend is still exiting would make the server wait 100 ms for it,
+    /// so its exit is awaited first (on the server, up to a second). Falls
+    /// back to the usual drop when the database lives on the local cluster
+    /// or anything fails.
+    pub fn drop_through(mut self, target_conn: &mut PgConnection) {
+        drop(self.prepared.take());
+        if self.keep || self._local.is_some() {
+            return;
+        }
+        let name = &self.name;
+        let wait = format!(
+            "DO $wait$ BEGIN FOR i IN 1..1000 LOOP PERFORM pg_catalog.pg_stat_clear_snapshot(); \
+             EXIT WHEN NOT EXISTS (SELECT FROM pg_catalog.pg_stat_activity WHERE datname = '{name}'); \
+             PERFORM pg_catalog.pg_sleep(0.001); END LOOP; END $wait$"
+        );
+        let dropped = target_conn.batch_execute(&wait).and_then(|()| {
+            target_conn.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        });
+        if dropped.is_ok() {
+            crate::proof::scratch_cleanup::unregister(name);
+            self.dropped = true;
+        }
+    }
 }
 
 impl Drop for ScratchDb {
@@ -147,7 +178,7 @@ impl Drop for ScratchDb {
         crate::proof::scratch_cleanup::wait_if_interrupted();
         // Closed before the drop, which would otherwise wait for it.
         drop(self.prepared.take());
-        if self.keep {
+        if self.keep || self.dropped {
             return;
         }
         // The target database may refuse one more connection (a connection

@@ -52,10 +52,16 @@ impl Shape {
     }
 }
 
-/// Gives the session `search_path` (a value as `current_setting` prints it).
-pub fn set_search_path(conn: &mut PgConnection, search_path: &str) -> Result<()> {
-    diesel::sql_query("SELECT set_config('search_path', $1, false)")
-        .bind::<Text, _>(search_path)
-        .execute(conn)?;
+/// Sets up a scratch session: the target's `search_path` (a value as
+/// `current_setting` prints it), and `synchronous_commit` off: a scratch
+/// database is thrown away, so its commits (one per migration, three per
+/// migration in `verify`) need not wait for the disk.
+pub fn set_scratch_session(conn: &mut PgConnection, search_path: &str) -> Result<()> {
+    diesel::sql_query(
+        "SELECT set_config('search_path', $1, false), \
+         set_config('synchronous_commit', 'off', false)",
+    )
+    .bind::<Text, _>(search_path)
+    .execute(conn)?;
     Ok(())
 }
