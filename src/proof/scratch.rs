@@ -42,6 +42,9 @@ impl ScratchDb {
         // Named after the target so that it is clear whose it is, and after
         // this host and process so that a later command can tell when it
         // was abandoned.
+        // Announced before it exists, so that a signal meanwhile waits for
+        // it to be registered, then drops it.
+        let creation = crate::proof::scratch_cleanup::creation();
         let name = crate::proof::scratch_cleanup::new_name(target.dbname().unwrap_or("db"));
         for old in crate::proof::scratch_cleanup::sweep_abandoned(target_conn) {
             eprintln!(
@@ -93,6 +96,7 @@ impl ScratchDb {
         };
         let mut scratch = scratch?;
         crate::proof::scratch_cleanup::register(&scratch.admin, &scratch.name, connect_timeout);
+        drop(creation);
         let prepared = scratch.connect().and_then(|mut conn| {
             shape.prepare(&mut conn)?;
             Ok(conn)

@@ -13,7 +13,7 @@ use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::sql_types::Text;
 use diesel::PgConnection;
-use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
 use std::sync::{Mutex, Once};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -24,11 +24,37 @@ pub const PREFIX: &str = "ragchat_scratch_";
 /// be before it counts as abandoned.
 pub const GRACE: Duration = Duration::from_secs(3600);
 
-/// Scratch databases alive in this process: (admin URL, name).
-static LIVE: Mutex<Vec<(DatabaseUrl, String, u64)>> = Mutex::new(Vec::new());
+/// The scratch databases of this process.
+struct Scratches {
+    /// Alive: (admin URL, name, connect timeout).
+    live: Vec<(DatabaseUrl, String, u64)>,
+    /// Being created right now (`verify --jobs` creates them from several
+    /// threads): a signal's handler waits for them to be registered.
+    creating: usize,
+    /// A signal arrived: no new scratch database may be started.
+    interrupted: bool,
+}
+
+static SCRATCHES: Mutex<Scratches> = Mutex::new(Scratches {
+    live: Vec::new(),
+    creating: 0,
+    interrupted: false,
+});
 static INSTALL: Once = Once::new();
 static PIPE_WRITE: AtomicI32 = AtomicI32::new(-1);
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+/// The last millisecond a name was made with: names stay unique when
+/// several threads make them in the same millisecond.
+static LAST_NAME_MILLIS: AtomicU64 = AtomicU64::new(0);
+
+/// The longest a signal's handler waits for creations in flight.
+const CREATION_WAIT: Duration = Duration::from_secs(10);
+
+fn scratches() -> std::sync::MutexGuard<'static, Scratches> {
+    SCRATCHES
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
 
 /// A new scratch database name: `ragchat_scratch_<db>_<host>_<pid>_<ms>`
 /// (at most 63 bytes, PostgreSQL's limit).
@@ -37,10 +63,16 @@ pub fn new_name(target_db: &str) -> String {
         .chars()
         .take(16)
         .collect();
-    let millis = SystemTime::now()
+    let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis())
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
         .unwrap_or(0);
+    let previous = LAST_NAME_MILLIS
+        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |last| {
+            Some(now.max(last + 1))
+        })
+        .unwrap_or(now);
+    let millis = now.max(previous + 1);
     format!(
         "{PREFIX}{owner}_{}_{}_{millis}",
         host_tag(),
@@ -57,19 +89,44 @@ fn host_tag() -> String {
     crate::migrations::checksum::sha256_hex(host)[..6].to_string()
 }
 
+/// A scratch database being created: from before its `CREATE DATABASE`
+/// until it is registered (or its creation failed), a signal's handler
+/// waits for it rather than miss it.
+pub struct Creation(());
+
+/// Announces a scratch database about to be created. After a signal, this
+/// blocks until the handler has ended the process: nothing new is created.
+pub fn creation() -> Creation {
+    INSTALL.call_once(install_handlers);
+    loop {
+        let mut state = scratches();
+        if !state.interrupted {
+            state.creating += 1;
+            return Creation(());
+        }
+        drop(state);
+        wait_if_interrupted();
+    }
+}
+
+impl Drop for Creation {
+    fn drop(&mut self) {
+        let mut state = scratches();
+        state.creating = state.creating.saturating_sub(1);
+    }
+}
+
 /// Registers a live scratch database, so that SIGINT/SIGTERM drop it.
 pub fn register(admin: &DatabaseUrl, name: &str, connect_timeout: u64) {
     INSTALL.call_once(install_handlers);
-    if let Ok(mut live) = LIVE.lock() {
-        live.push((admin.clone(), name.to_string(), connect_timeout));
-    }
+    scratches()
+        .live
+        .push((admin.clone(), name.to_string(), connect_timeout));
 }
 
 /// Forgets a scratch database that was dropped (or kept on purpose).
 pub fn unregister(name: &str) {
-    if let Ok(mut live) = LIVE.lock() {
-        live.retain(|(_, n, _)| n != name);
-    }
+    scratches().live.retain(|(_, n, _)| n != name);
 }
 
 extern "C" fn on_signal(signal: libc::c_int) {
@@ -122,8 +179,15 @@ pub fn wait_if_interrupted() {
     }
 }
 
+/// Stops new creations, waits for those in flight to be registered, then
+/// drops every live scratch database.
 fn drop_all_live() {
-    let live = LIVE.lock().map(|l| l.clone()).unwrap_or_default();
+    scratches().interrupted = true;
+    let started = std::time::Instant::now();
+    while scratches().creating > 0 && started.elapsed() < CREATION_WAIT {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let live = scratches().live.clone();
     for (admin, name, timeout) in live {
         if let Ok(mut conn) = admin.connect(timeout) {
             let _ = conn.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));

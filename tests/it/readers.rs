@@ -201,3 +201,50 @@ fn a_scratch_database_of_a_killed_process_is_dropped_by_the_next_command() {
     );
     assert!(db.lines(SCRATCH).is_empty());
 }
+
+/// `verify --jobs 3` interrupted while its stretches keep creating scratch
+/// databases (every fourth migration's non-transactional down fails, so
+/// each stretch rebuilds again and again): a database created while the
+/// handler drops the others must be dropped too, and none may be created
+/// after.
+#[test]
+fn sigint_while_stretches_rebuild_leaves_no_scratch_database() {
+    let db = TestDb::new();
+    let dir = tempfile::tempdir().unwrap();
+    for i in 0..200 {
+        let name = format!("2030-01-01-{i:06}_m{i}");
+        table_migration(dir.path(), &name, &format!("t{i}"));
+        if i % 4 == 3 {
+            std::fs::write(
+                dir.path().join(&name).join("down.sql"),
+                "DROP TABLE nosuch;",
+            )
+            .unwrap();
+            std::fs::write(
+                dir.path().join(&name).join("metadata.toml"),
+                "run_in_transaction = false\n",
+            )
+            .unwrap();
+        }
+    }
+    for wait in [300, 700, 1100] {
+        let child = spawn(&db, dir.path(), &["verify", "--jobs", "3"]);
+        wait_for(&db, SCRATCH);
+        std::thread::sleep(Duration::from_millis(wait));
+        let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+        nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(130),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        std::thread::sleep(Duration::from_millis(200));
+        assert!(
+            db.lines(SCRATCH).is_empty(),
+            "after {wait} ms: {:?}",
+            db.lines(SCRATCH)
+        );
+    }
+}
