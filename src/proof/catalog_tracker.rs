@@ -169,6 +169,7 @@ impl Tracker {
             Some(entries) => self.touched_by_log(conn, &entries)?,
             None => None,
         };
+        let stamps_kept = from_log.is_some();
         let Touched {
             mut changed,
             gone,
@@ -188,6 +189,17 @@ impl Tracker {
         for owner in dependents {
             if !gone.contains(&owner) && !changed.contains(&owner) {
                 changed.push(owner);
+            }
+        }
+        if stamps_kept {
+            // The log does not keep the inventory's stamps up to date: the
+            // owners this step touched lose theirs, so that an inventory
+            // (a later step the log cannot explain) reads them again. Else
+            // a step that undid this one (DROP TRIGGER after CREATE
+            // TRIGGER) would match the old stamp, and the owner would keep
+            // this step's facts.
+            for owner in changed.iter().chain(&gone) {
+                self.stamps.remove(owner);
             }
         }
         let mut before = HashMap::new();
