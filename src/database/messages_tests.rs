@@ -85,6 +85,23 @@ fn all_options(tables: &LedgerTables) -> Vec<RenderOptions<'_>> {
     all
 }
 
+/// The options of a live run: a transaction a migration, no
+/// `lock_timeout`, the prelude in the first message.
+fn live<'a>(
+    tables: &'a LedgerTables,
+    ledger_writes: LedgerWrites,
+    prelude: &'a str,
+) -> RenderOptions<'a> {
+    RenderOptions {
+        single_transaction: false,
+        ddl_lock_timeout: None,
+        tables,
+        ledger_writes,
+        prelude,
+        prelude_placement: PreludePlacement::WithFirstMessage,
+    }
+}
+
 /// Side records as the migrator would write them, marked by step.
 fn marked(steps: &[usize]) -> String {
     steps.iter().map(|s| format!("/*side {s}*/")).collect()
@@ -272,12 +289,8 @@ fn a_transactional_migration_is_one_message_with_its_ledger_row() {
     let set = migrations();
     let tables = LedgerTables::unqualified();
     let options = RenderOptions {
-        single_transaction: false,
         ddl_lock_timeout: Some(Duration::from_secs(5)),
-        tables: &tables,
-        ledger_writes: LedgerWrites::Batched,
-        prelude: "SELECT 'watch';\n",
-        prelude_placement: PreludePlacement::WithFirstMessage,
+        ..live(&tables, LedgerWrites::Batched, "SELECT 'watch';\n")
     };
     let messages = render(&Plan::up([&set[0], &set[2]]), &options);
     assert_eq!(
@@ -308,14 +321,7 @@ fn a_transactional_migration_is_one_message_with_its_ledger_row() {
 fn a_non_transactional_migration_goes_statement_by_statement() {
     let set = migrations();
     let tables = LedgerTables::unqualified();
-    let options = RenderOptions {
-        single_transaction: false,
-        ddl_lock_timeout: None,
-        tables: &tables,
-        ledger_writes: LedgerWrites::Batched,
-        prelude: "SELECT 'watch';\n",
-        prelude_placement: PreludePlacement::WithFirstMessage,
-    };
+    let options = live(&tables, LedgerWrites::Batched, "SELECT 'watch';\n");
     let messages = render(&Plan::up([&set[1], &set[0]]), &options);
     assert_eq!(
         texts(&messages),
@@ -339,11 +345,7 @@ fn side_records_go_before_a_step_that_needs_them_and_by_the_batch() {
     let tables = LedgerTables::unqualified();
     let options = RenderOptions {
         single_transaction: true,
-        ddl_lock_timeout: None,
-        tables: &tables,
-        ledger_writes: LedgerWrites::Batched,
-        prelude: "",
-        prelude_placement: PreludePlacement::WithFirstMessage,
+        ..live(&tables, LedgerWrites::Batched, "")
     };
     // Redo: the reverted records are deleted before the re-apply inserts.
     let step = |i: usize, direction| Step {
@@ -392,14 +394,7 @@ fn the_lock_timeout_setting_is_in_milliseconds_and_zero_waits() {
 fn without_a_ledger_each_step_is_its_sql_alone() {
     let set = migrations();
     let tables = LedgerTables::unqualified();
-    let options = RenderOptions {
-        single_transaction: false,
-        ddl_lock_timeout: None,
-        tables: &tables,
-        ledger_writes: LedgerWrites::None,
-        prelude: "",
-        prelude_placement: PreludePlacement::WithFirstMessage,
-    };
+    let options = live(&tables, LedgerWrites::None, "");
     let plan = Plan::up(set.iter());
     let messages = render(&plan, &options);
     let context = format!("{:#?}", texts(&messages));

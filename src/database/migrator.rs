@@ -146,27 +146,20 @@ pub fn apply_exactly(
     migrations: Vec<&MigrationScript>,
     options: &RunOptions,
 ) -> Result<Vec<StepReport>> {
-    set.require_contents()?;
-    if migrations.is_empty() {
-        return Ok(Vec::new());
-    }
-    sql_check::check_migrations(&migrations)?;
-    progress_hook::emit(progress_hook::Event::Started(migrations.len()));
-    let result = with_lock(
-        conn,
-        options.lock_timeout,
-        &mut StepReporter,
-        |conn, observer| {
-            let (ledger, located) = ledger::read_located(conn)?;
-            located.require_writable()?;
-            let adopt = ledger::adopt_unrecorded_sql(&ledger, |v| set.by_version(v));
-            ledger::prepare(conn, &located, &adopt)?;
-            let plan = Plan::up(migrations);
-            execute(conn, &plan, &options.render(&ledger.tables, ""), observer)
-        },
-    );
-    progress_hook::emit(progress_hook::Event::Finished);
-    result
+    applying(set, migrations, |plan| {
+        with_lock(
+            conn,
+            options.lock_timeout,
+            &mut StepReporter,
+            |conn, observer| {
+                let (ledger, located) = ledger::read_located(conn)?;
+                located.require_writable()?;
+                let adopt = ledger::adopt_unrecorded_sql(&ledger, |v| set.by_version(v));
+                ledger::prepare(conn, &located, &adopt)?;
+                execute(conn, &plan, &options.render(&ledger.tables, ""), observer)
+            },
+        )
+    })
 }
 
 /// Applies exactly `migrations`, in order, on a scratch database that only
@@ -179,17 +172,30 @@ pub fn apply_for_schema(
     set: &MigrationSet,
     migrations: Vec<&MigrationScript>,
 ) -> Result<Vec<StepReport>> {
+    applying(set, migrations, |plan| {
+        let tables = LedgerTables::unqualified();
+        let options = RunOptions::default();
+        let mut render = options.render(&tables, "");
+        render.ledger_writes = LedgerWrites::None;
+        execute(conn, &plan, &render, &mut StepReporter)
+    })
+}
+
+/// What applying exactly `migrations` on a scratch database takes around
+/// `apply` (given their plan): their texts read and checked, progress
+/// reported; nothing to do for none.
+fn applying(
+    set: &MigrationSet,
+    migrations: Vec<&MigrationScript>,
+    apply: impl FnOnce(Plan) -> Result<Vec<StepReport>>,
+) -> Result<Vec<StepReport>> {
     set.require_contents()?;
     if migrations.is_empty() {
         return Ok(Vec::new());
     }
     sql_check::check_migrations(&migrations)?;
     progress_hook::emit(progress_hook::Event::Started(migrations.len()));
-    let tables = LedgerTables::unqualified();
-    let options = RunOptions::default();
-    let mut render = options.render(&tables, "");
-    render.ledger_writes = LedgerWrites::None;
-    let result = execute(conn, &Plan::up(migrations), &render, &mut StepReporter);
+    let result = apply(Plan::up(migrations));
     progress_hook::emit(progress_hook::Event::Finished);
     result
 }

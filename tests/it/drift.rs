@@ -127,17 +127,7 @@ fn a_cold_check_under_a_connection_limit_still_sees_drift() {
     // (superusers are exempt, so an ordinary role) refuses it, and the
     // check must fall back to its own connection.
     let db = TestDb::new();
-    let role = format!("rcold_{}", db.name);
-    db.conn()
-        .batch_execute(&format!(
-            "CREATE ROLE {role} LOGIN CREATEDB; GRANT CREATE ON SCHEMA public TO {role};"
-        ))
-        .unwrap();
-    let url = format!(
-        "postgres://{role}@127.0.0.1:{}/{}",
-        crate::support::server().port(),
-        db.name
-    );
+    let url = db.role_url(&format!("rcold_{}", db.name), "");
     let dir = tempfile::tempdir().unwrap();
     let table = format!("cold_{}", std::process::id());
     crate::support::table_migration(dir.path(), "2030-01-01-000000_cold", &table);

@@ -3,7 +3,6 @@
 //! the irreversible migrations, rebuilds and failed ups fall.
 
 use crate::support::{run, write_migration, Run, TestDb};
-use diesel::connection::SimpleConnection;
 use serde_json::Value;
 use std::path::Path;
 
@@ -261,18 +260,7 @@ fn a_stretch_refused_its_scratch_database_is_checked_after_the_others() {
 #[test]
 fn jobs_are_lowered_to_what_the_role_connection_limit_leaves() {
     let db = TestDb::new();
-    let role = format!("rjobs_{}", db.name);
-    db.conn()
-        .batch_execute(&format!(
-            "CREATE ROLE {role} LOGIN CREATEDB CONNECTION LIMIT 4; \
-             GRANT CREATE ON SCHEMA public TO {role};"
-        ))
-        .unwrap();
-    let url = format!(
-        "postgres://{role}@127.0.0.1:{}/{}",
-        crate::support::server().port(),
-        db.name
-    );
+    let url = db.role_url(&format!("rjobs_{}", db.name), "CONNECTION LIMIT 4");
     let dir = tempfile::tempdir().unwrap();
     history(dir.path(), &[(100, Kind::ForgetsIndex)]);
     let r = crate::support::Tool::new()

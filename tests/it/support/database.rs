@@ -83,6 +83,23 @@ impl TestDb {
         )
     }
 
+    /// Creates login role `role` (with CREATEDB and `options`, such as
+    /// `CONNECTION LIMIT 4`), allowed to create in schema `public`; a URL
+    /// for this database as that role.
+    pub fn role_url(&self, role: &str, options: &str) -> String {
+        self.conn()
+            .batch_execute(&format!(
+                "CREATE ROLE {role} LOGIN CREATEDB {options}; \
+                 GRANT CREATE ON SCHEMA public TO {role};"
+            ))
+            .unwrap_or_else(|e| panic!("role {role}: {e}"));
+        format!(
+            "postgres://{role}@127.0.0.1:{}/{}",
+            server().port(),
+            self.name
+        )
+    }
+
     /// The scratch databases of commands run on this database (the
     /// cluster is shared by the parallel tests: only this database's).
     pub fn scratch_databases(&self) -> Vec<String> {
