@@ -321,8 +321,8 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "TARGET", value_parser = ours(verify_from))]
     pub from: Option<VerifyFrom>,
     /// Check N stretches of the history at once, each on its own scratch
-    /// database (default: one per CPU core, at most 4). The verdicts are
-    /// the same as with `--jobs 1`.
+    /// database brought to its start by a plain upgrade, as a rebuild is
+    /// (default: one per CPU core, at most 4; `--jobs 1`: one pass).
     #[arg(long, value_name = "N", value_parser = ours(verify_jobs))]
     pub jobs: Option<usize>,
 }

@@ -153,7 +153,8 @@ impl Run<'_, '_> {
         };
         // Outside a transaction ROLLBACK only warns.
         let _ = conn.batch_execute("ROLLBACK");
-        if !self.options.single_transaction {
+        let ledger = self.options.ledger_writes != messages::LedgerWrites::None;
+        if ledger && !self.options.single_transaction {
             // Should this fail too, the next run records them.
             let _ = conn.batch_execute(&self.side_records_sql(&self.unrecorded));
         }

@@ -108,7 +108,10 @@ impl ScratchDb {
             Err(error) => {
                 if scratch._local.is_none() {
                     let drop = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", scratch.name);
-                    let _ = target_conn.batch_execute(&drop);
+                    if target_conn.batch_execute(&drop).is_ok() {
+                        crate::proof::scratch_cleanup::unregister(&scratch.name);
+                        scratch.dropped = true;
+                    }
                 }
                 return Err(error);
             }
@@ -153,7 +156,8 @@ impl ScratchDb {
     /// created through, once its last session is gone: saves opening a
     /// connection just for the drop. Dropping while a closed session's
     /// backend is still exiting would make the server wait 100 ms for it,
-    /// so its exit is awaited first (on the server, up to a second). Falls
+    /// so its exit is awaited first (on the server, up to a second; an
+    /// autovacuum worker is not waited for: the drop stops it). Falls
     /// back to the usual drop when the database lives on the local cluster
     /// or anything fails.
     pub fn drop_through(mut self, target_conn: &mut PgConnection) {
@@ -164,7 +168,8 @@ impl ScratchDb {
         let name = &self.name;
         let wait = format!(
             "DO $wait$ BEGIN FOR i IN 1..1000 LOOP PERFORM pg_catalog.pg_stat_clear_snapshot(); \
-             EXIT WHEN NOT EXISTS (SELECT FROM pg_catalog.pg_stat_activity WHERE datname = '{name}'); \
+             EXIT WHEN NOT EXISTS (SELECT FROM pg_catalog.pg_stat_activity \
+             WHERE datname = '{name}' AND backend_type = 'client backend'); \
              PERFORM pg_catalog.pg_sleep(0.001); END LOOP; END $wait$"
         );
         let dropped = target_conn.batch_execute(&wait).and_then(|()| {

@@ -193,6 +193,7 @@ pub(crate) fn check_segment<'a>(
         if up_failed {
             return Ok(SegmentEnd {
                 rebuilds: scratch.rebuilds,
+                from,
                 scratch: Some(scratch),
                 anchor,
                 anchor_moved,
@@ -202,6 +203,7 @@ pub(crate) fn check_segment<'a>(
     }
     Ok(SegmentEnd {
         rebuilds: scratch.rebuilds,
+        from,
         scratch: Some(scratch),
         anchor,
         anchor_moved,

@@ -29,6 +29,8 @@ pub(crate) struct SegmentEnd<'a> {
     pub(crate) scratch: Option<Scratch<'a>>,
     /// Fresh scratch databases built to carry on after a failure.
     pub(crate) rebuilds: usize,
+    /// Where the stretch starts.
+    pub(crate) from: usize,
     /// Where the reversible suffix starts as far as this stretch knows:
     /// after its last migration that is not plainly reversible, else its
     /// start; with the schema there.
@@ -315,6 +317,12 @@ fn combine<'a>(
     verdicts: Vec<Verdict>,
     up_failed: Option<usize>,
 ) -> Result<Checked<'a>> {
+    // A real error first: a stretch that could not start may have been
+    // refused its database only because of it.
+    let mut stretches = stretches;
+    if let Some(at) = stretches.iter().position(Result::is_err) {
+        stretches.swap_remove(at)?;
+    }
     let mut ends = Vec::with_capacity(stretches.len());
     for stretch in stretches {
         match stretch? {
@@ -324,7 +332,12 @@ fn combine<'a>(
             Stretch::NotStarted { error, .. } => return Err(error),
         }
     }
-    let rebuilds = ends.iter().map(|end| end.rebuilds).sum();
+    // As one pass counts them: none after an up that failed.
+    let rebuilds = ends
+        .iter()
+        .filter(|end| up_failed.is_none_or(|i| end.from <= i))
+        .map(|end| end.rebuilds)
+        .sum();
     let anchor = up_failed.is_none().then(|| {
         let moved = ends.iter().rev().find(|end| end.anchor_moved);
         moved.unwrap_or(&ends[0]).anchor.clone()
