@@ -147,9 +147,22 @@ impl ScratchDb {
     }
 
     /// Leave the database in place when this value is dropped (`--keep`).
+    /// It is marked as kept, so that no later command's sweep takes it for
+    /// abandoned once this process has exited; dropping it is the user's.
     pub fn keep(&mut self) {
         self.keep = true;
         crate::proof::scratch_cleanup::unregister(&self.name);
+        let conn = match self.prepared.take() {
+            Some(conn) => Ok(conn),
+            None => self.connect(),
+        };
+        if let Ok(mut conn) = conn {
+            let _ = conn.batch_execute(&format!(
+                "COMMENT ON DATABASE {} IS '{}'",
+                self.name,
+                crate::proof::scratch_cleanup::KEPT
+            ));
+        }
     }
 
     /// Drops the database through `target_conn`, the connection it was

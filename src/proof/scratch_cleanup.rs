@@ -6,7 +6,9 @@
 //!   by the next command that makes a scratch database on that server, once
 //!   its owner is gone: the name carries the owner's host and pid, so on the
 //!   same host a vanished pid settles it; from another host (or an older
-//!   name), it must be older than [`GRACE`] and have no session.
+//!   name), it must be older than [`GRACE`] and have no session;
+//! - one kept on purpose (`verify --keep`) carries the comment [`KEPT`] and
+//!   is never swept: dropping it is the user's.
 
 use crate::config::database_url::DatabaseUrl;
 use diesel::connection::SimpleConnection;
@@ -19,6 +21,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// The prefix of every scratch database's name.
 pub const PREFIX: &str = "ragchat_scratch_";
+
+/// The comment of a scratch database kept on purpose (`verify --keep`):
+/// never swept, whatever became of its owner.
+pub const KEPT: &str = "ragchat-migrate: kept on purpose (verify --keep); drop it when done";
 
 /// How old a scratch database of another host (or of unknown origin) must
 /// be before it counts as abandoned.
@@ -211,7 +217,8 @@ pub fn sweep_abandoned(conn: &mut PgConnection) -> Vec<String> {
     let candidates: Vec<Candidate> = diesel::sql_query(format!(
         "SELECT d.datname::text AS name, \
                 EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.datname = d.datname) AS in_use \
-         FROM pg_database d WHERE d.datname LIKE '{}%' ORDER BY 1",
+         FROM pg_database d WHERE d.datname LIKE '{}%' \
+           AND shobj_description(d.oid, 'pg_database') IS DISTINCT FROM '{KEPT}' ORDER BY 1",
         PREFIX.replace('_', "\\_")
     ))
     .load(conn)

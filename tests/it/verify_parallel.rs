@@ -182,6 +182,21 @@ fn keep_after_a_failed_up_keeps_the_database_where_it_failed() {
          ORDER BY 1",
     );
     assert_eq!(tables, ["t149"]);
+    // Its owner has exited, but it was kept on purpose: the next command's
+    // sweep of abandoned scratch databases leaves it alone.
+    let small = tempfile::tempdir().unwrap();
+    write_migration(
+        small.path(),
+        "2030-01-01-000000_one",
+        "CREATE TABLE one (id int);",
+        "DROP TABLE one;",
+    );
+    let next = run(&db, Some(small.path()), &["verify"]);
+    assert_eq!(next.code, 0, "{}", next.stderr);
+    assert!(!next.stderr.contains(&kept.name), "{}", next.stderr);
+    assert!(!kept
+        .lines("SELECT current_database()::text AS v")
+        .is_empty());
 }
 
 #[test]
