@@ -15,3 +15,4 @@ pub mod verify;
 pub mod verify_report;
 pub(crate) mod verify_round;
 pub(crate) mod verify_segments;
+pub(crate) mod verify_step;

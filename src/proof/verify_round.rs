@@ -6,8 +6,8 @@ use crate::error::Result;
 use crate::migrations::source::MigrationSet;
 use crate::migrations::target::Target;
 use crate::proof::catalog::{self, Snapshot};
-use crate::proof::verify::{one_line, Scratch};
 use crate::proof::verify_report::{skipped_round, Problem, Verdict};
+use crate::proof::verify_step::{one_line, Scratch};
 use diesel::PgConnection;
 use std::time::Instant;
 

@@ -7,8 +7,8 @@
 use crate::error::Result;
 use crate::migrations::source::MigrationSet;
 use crate::proof::catalog::Snapshot;
-use crate::proof::verify::{check_segment, FreshScratch, Scratch};
 use crate::proof::verify_report::{not_checked, Verdict};
+use crate::proof::verify_step::{check_segment, FreshScratch, Scratch, SegmentEnd};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc;
@@ -21,25 +21,6 @@ const APPLY_PER_CHECK: f64 = 1.0 / 9.0;
 /// The fewest migrations a stretch checks: below that, the scratch
 /// database it needs costs more than the time it saves.
 const MIN_SEGMENT: usize = 20;
-
-/// How one stretch ended.
-pub(crate) struct SegmentEnd<'a> {
-    /// Its scratch database, at the end of the stretch or where an up
-    /// failed (`None` once a middle stretch let it go).
-    pub(crate) scratch: Option<Scratch<'a>>,
-    /// Fresh scratch databases built to carry on after a failure.
-    pub(crate) rebuilds: usize,
-    /// Where the stretch starts.
-    pub(crate) from: usize,
-    /// Where the reversible suffix starts as far as this stretch knows:
-    /// after its last migration that is not plainly reversible, else its
-    /// start; with the schema there.
-    pub(crate) anchor: (usize, Snapshot),
-    /// True when some migration of the stretch moved the anchor.
-    pub(crate) anchor_moved: bool,
-    /// The migration whose up failed, ending the stretch.
-    pub(crate) up_failed: Option<usize>,
-}
 
 /// A stretch that ended, or one that could not start: bringing its
 /// scratch database to its start failed. That is expected when an earlier
