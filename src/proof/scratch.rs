@@ -97,26 +97,40 @@ impl ScratchDb {
         let mut scratch = scratch?;
         crate::proof::scratch_cleanup::register(&scratch.admin, &scratch.name, connect_timeout);
         drop(creation);
-        let prepared = scratch.connect().and_then(|mut conn| {
+        scratch.prepare(&shape, target_conn)?;
+        Ok(scratch)
+    }
+
+    /// Opens the first connection and gives the database the target's
+    /// shape; the connection is kept for [`ScratchDb::take_connection`].
+    /// When the connection is refused (a connection limit), the database
+    /// is dropped through the target's connection, as a new one would be
+    /// refused too.
+    fn prepare(
+        &mut self,
+        shape: &crate::proof::scratch_shape::Shape,
+        target_conn: &mut PgConnection,
+    ) -> Result<()> {
+        let prepared = self.connect().and_then(|mut conn| {
             shape.prepare(&mut conn)?;
             Ok(conn)
         });
         match prepared {
-            Ok(conn) => scratch.prepared = Some(conn),
-            // Refused a connection (a connection limit): dropped through
-            // the target's connection, as a new one would be refused too.
+            Ok(conn) => {
+                self.prepared = Some(conn);
+                Ok(())
+            }
             Err(error) => {
-                if scratch._local.is_none() {
-                    let drop = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", scratch.name);
+                if self._local.is_none() {
+                    let drop = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);
                     if target_conn.batch_execute(&drop).is_ok() {
-                        crate::proof::scratch_cleanup::unregister(&scratch.name);
-                        scratch.dropped = true;
+                        crate::proof::scratch_cleanup::unregister(&self.name);
+                        self.dropped = true;
                     }
                 }
-                return Err(error);
+                Err(error)
             }
         }
-        Ok(scratch)
     }
 
     /// A connection to the scratch database, with the target's
