@@ -380,6 +380,13 @@ mod tests {
     }
 
     #[test]
+    fn the_parallel_tests_history_is_cut_in_three() {
+        // tests/it/verify_parallel.rs compares --jobs 3 with --jobs 1 on
+        // 240 migrations: that must really be three stretches.
+        assert_eq!(cut(240, 0, 3).len(), 3);
+    }
+
+    #[test]
     fn too_many_jobs_for_the_history_use_fewer_stretches() {
         let segments = cut(60, 0, 4);
         assert!(segments.len() < 4, "{segments:?}");
